@@ -1,0 +1,44 @@
+# Two commands on a fresh Debian/Ubuntu machine with Python >= 3.11: `make run`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+
+.PHONY: venv run test unit e2e lint bench package system-tools
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@PYTHON=$(PYTHON) bash infra/ensure-tools.sh python
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)
+
+# The whole registry on http://127.0.0.1:$(PORT) (default 8000), AWS emulated in-process.
+run: venv
+	$(BIN)/python -m infra.launcher
+
+system-tools:
+	@bash infra/ensure-tools.sh test
+
+lint: venv
+	$(BIN)/ruff check .
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+e2e: venv system-tools
+	$(BIN)/pytest tests/e2e
+
+test: venv system-tools lint
+	$(BIN)/pytest tests
+
+bench: venv system-tools
+	$(BIN)/python -m bench.registry
+
+# AWS deployment artefacts: chalice's SAM template merged with infra/template.yaml.
+package: venv
+	$(BIN)/chalice package --merge-template infra/template.yaml build/

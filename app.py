@@ -1,0 +1,89 @@
+"""The HTTP API (deployed by Chalice as the API Lambda): /v2/, /service/token.
+
+Each route only adapts the API Gateway request to chalicelib's HttpRequest and back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, Response
+
+from chalicelib.auth import service as auth_service
+from chalicelib.config import settings
+from chalicelib.errors import RegistryError, internal_error_body
+from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.observability import logger, metrics, tracer
+from chalicelib.registry import api as registry_api
+
+app = Chalice(app_name="harbor-serverless")
+REGISTRY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+ANY_CONTENT = ["*/*"]  # blobs, manifests of any media type: the service validates them
+
+
+@app.middleware("http")
+def observe(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """One JSON log line per request, with the API Gateway request id; metrics flushed per request."""
+    context = event.context or {}
+    logger.append_keys(request_id=context.get("requestId"), method=event.method, path=context.get("path"))
+    started = time.perf_counter()
+    response = get_response(event)
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+    logger.info("request", status=response.status_code, duration_ms=elapsed_ms)
+    metrics.add_metric(name="Requests", unit="Count", value=1)
+    metrics.flush_metrics()
+    return response
+
+
+@app.route("/v2", methods=REGISTRY_METHODS, content_types=ANY_CONTENT)
+def registry_base() -> Response:
+    return _serve(registry_api.handle, "")
+
+
+@app.route("/v2/{proxy+}", methods=REGISTRY_METHODS, content_types=ANY_CONTENT)
+def registry() -> Response:
+    return _serve(registry_api.handle, (app.current_request.uri_params or {}).get("proxy", ""))
+
+
+@app.route("/service/token", methods=["GET"])
+def token() -> Response:
+    return _serve(auth_service.token_response, "")
+
+
+def _base_url(headers: dict[str, list[str]]) -> str:
+    if settings().external_url:
+        return settings().external_url.rstrip("/")  # type: ignore[union-attr]
+    proto = (headers.get("x-forwarded-proto") or ["http"])[-1]
+    host = (headers.get("host") or ["localhost"])[-1]
+    return f"{proto}://{host}"
+
+
+def _request(path: str) -> HttpRequest:
+    current = app.current_request
+    event = current.to_original_event()
+    headers = {k.lower(): list(v) for k, v in (event.get("multiValueHeaders") or {}).items()}
+    for name, value in (event.get("headers") or {}).items():
+        headers.setdefault(name.lower(), [value])
+    query = {k: list(v) for k, v in (event.get("multiValueQueryStringParameters") or {}).items()}
+    body = current.raw_body
+    return HttpRequest(current.method, path, headers, query, body if isinstance(body, bytes) else body.encode(),
+                       _base_url(headers))
+
+
+@tracer.capture_method
+def _serve(handler: Callable[[HttpRequest], HttpResponse], path: str) -> Response:
+    request = _request(path)
+    try:
+        answer = handler(request)
+    except RegistryError as error:
+        answer = HttpResponse(error.status, {"Content-Type": "application/json", **error.headers},
+                              json.dumps(error.body()))
+    except Exception:
+        logger.exception("unhandled error")
+        answer = HttpResponse(500, {"Content-Type": "application/json"}, json.dumps(internal_error_body()))
+    headers = {**registry_api.API_VERSION_HEADER, **answer.headers}
+    body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body) if answer.body else ""
+    return Response(body=body, headers=headers, status_code=answer.status)

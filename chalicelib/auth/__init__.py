@@ -1,0 +1,1 @@
+"""Users, passwords, Basic and bearer authentication, the token service and authorization."""

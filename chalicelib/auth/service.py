@@ -1,0 +1,135 @@
+"""Authentication of /v2/ and /service/token requests, and authorization of registry actions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from chalicelib.auth import tokens, users
+from chalicelib.auth.access import ANONYMOUS, Principal, allows, project_actions, token_allows
+from chalicelib.config import settings
+from chalicelib.errors import RegistryError
+from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.projects import Project, get_project
+from chalicelib.registry.names import project_of, validate_name
+
+
+def _unauthorized(base_url: str, scope: str | None, message: str = "") -> RegistryError:
+    challenge = f'Bearer realm="{base_url}/service/token",service="{settings().token_service}"'
+    if scope:
+        challenge += f',scope="{scope}"'
+    return RegistryError("UNAUTHORIZED", message, headers={"Www-Authenticate": challenge})
+
+
+def authenticate(authorization: str | None, base_url: str) -> Principal:
+    """The caller named by an Authorization header; anonymous when there is none."""
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        return _basic(credentials.strip(), base_url)
+    if scheme.lower() == "bearer":
+        try:
+            subject, granted = tokens.verify(credentials.strip())
+        except tokens.InvalidToken as error:
+            raise _unauthorized(base_url, None, "invalid or expired token") from error
+        return Principal(username=subject, granted=tuple(granted))
+    raise _unauthorized(base_url, None, "unsupported authorization scheme")
+
+
+def _basic(credentials: str, base_url: str) -> Principal:
+    try:
+        username, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise _unauthorized(base_url, None, "malformed basic credentials") from error
+    user = users.check_credentials(username, password) if username else None
+    if user is None:
+        raise _unauthorized(base_url, None, "invalid username or password")
+    return Principal(username=user.username, user_id=user.user_id, sysadmin=user.sysadmin)
+
+
+def require_login(principal: Principal, base_url: str) -> None:
+    """`GET /v2/` answers only to an authenticated caller (that is how `docker login` checks)."""
+    if principal.anonymous:
+        raise _unauthorized(base_url, None)
+
+
+def require_repository(principal: Principal, name: str, action: str, base_url: str) -> None:
+    """Raise unless the principal may perform `action` (pull, push, delete) on repository `name`."""
+    scope = f"repository:{name}:{'pull,push' if action == 'push' else action}"
+    if principal.granted is not None:
+        if token_allows(principal, "repository", name, action):
+            return
+        # Denied: this path may read the project, to tell a missing project from missing rights.
+        _require_project(name)
+        raise _unauthorized(base_url, scope, "insufficient scope")
+    if principal.anonymous:
+        project = get_project(project_of(name))  # public projects answer anonymous pulls
+        if project is None or not allows(project_actions(principal, project), action):
+            raise _unauthorized(base_url, scope)
+        return
+    if not allows(project_actions(principal, _require_project(name)), action):
+        raise RegistryError("DENIED", f"{principal.username} may not {action} {name}")
+
+
+def require_catalog(principal: Principal, base_url: str) -> None:
+    if principal.granted is not None:
+        if token_allows(principal, "registry", "catalog", "*"):
+            return
+        raise _unauthorized(base_url, "registry:catalog:*", "insufficient scope")
+    if principal.anonymous:
+        raise _unauthorized(base_url, "registry:catalog:*")
+    if not principal.sysadmin:
+        raise RegistryError("DENIED", "only system administrators may list the catalog")
+
+
+def _require_project(name: str) -> Project:
+    project = get_project(project_of(name))
+    if project is None:
+        raise RegistryError("NAME_UNKNOWN", f"project {project_of(name)} not found; create it first",
+                            detail={"name": name})
+    return project
+
+
+def grant(principal: Principal, scopes: list[str]) -> list[tokens.Access]:
+    """What a token for these requested scopes carries: each request cut to what is held."""
+    granted: list[tokens.Access] = []
+    projects: dict[str, Project | None] = {}
+    for scope in scopes:
+        parts = scope.split(":")
+        if len(parts) != 3:
+            continue
+        resource_type, name, requested = parts[0], parts[1], [a for a in parts[2].split(",") if a]
+        if resource_type == "registry" and name == "catalog":
+            held: frozenset[str] = frozenset({"*"}) if principal.sysadmin else frozenset()
+        elif resource_type == "repository":
+            try:
+                validate_name(name)
+            except RegistryError:
+                continue
+            project_name = project_of(name)
+            if project_name not in projects:
+                projects[project_name] = get_project(project_name)
+            project = projects[project_name]
+            held = project_actions(principal, project) if project else frozenset()
+        else:
+            continue
+        actions = tuple(a for a in requested if a in held)
+        granted.append(tokens.Access(resource_type, name, actions))
+    return granted
+
+
+def token_scopes(raw_scopes: list[str]) -> list[str]:
+    """`scope` may be repeated and each may hold several space-separated scopes."""
+    return [s for raw in raw_scopes for s in raw.split(" ") if s]
+
+
+def token_response(request: HttpRequest) -> HttpResponse:
+    """GET /service/token: a bearer token for the requested scopes, cut to what the caller holds."""
+    principal = authenticate(request.header("authorization"), request.base_url)
+    if principal.granted is not None:
+        raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token")
+    access = grant(principal, token_scopes(request.params("scope")))
+    return HttpResponse(200, {"Content-Type": "application/json"},
+                        json.dumps(tokens.issue(principal.username, access)))

@@ -1,0 +1,56 @@
+"""One typed settings object, read from the environment (and only here)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    signing_key_parameter: str
+    region: str
+    # None means boto3's own resolution (AWS_ENDPOINT_URL, or real AWS).
+    s3_presign_endpoint: str | None
+    presign_ttl_seconds: int
+    token_ttl_seconds: int
+    token_issuer: str
+    token_service: str
+    external_url: str | None
+    admin_password: str
+    password_iterations: int
+    # Advertised as OCI-Chunk-Min-Length; any chunk size is accepted (see docs/limits.md).
+    chunk_min_length: int
+    manifest_max_bytes: int
+    manifest_inline_max_bytes: int
+    upload_ttl_seconds: int
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", ""),
+        bucket_name=os.environ.get("BUCKET_NAME", ""),
+        signing_key_parameter=os.environ.get("SIGNING_KEY_PARAMETER", ""),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        s3_presign_endpoint=os.environ.get("S3_PRESIGN_ENDPOINT") or None,
+        presign_ttl_seconds=_int("PRESIGN_TTL_SECONDS", 300),
+        token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 1800),
+        token_issuer="harbor-token-issuer",
+        token_service="harbor-registry",
+        external_url=os.environ.get("EXTERNAL_URL") or None,
+        admin_password=os.environ.get("HARBOR_ADMIN_PASSWORD", "Harbor12345"),
+        password_iterations=_int("PASSWORD_ITERATIONS", 100_000),
+        chunk_min_length=_int("CHUNK_MIN_LENGTH", 1024 * 1024),
+        manifest_max_bytes=_int("MANIFEST_MAX_BYTES", 4 * 1024 * 1024),
+        manifest_inline_max_bytes=_int("MANIFEST_INLINE_MAX_BYTES", 350_000),
+        upload_ttl_seconds=_int("UPLOAD_TTL_SECONDS", 7 * 24 * 3600),
+    )

@@ -1,0 +1,55 @@
+"""Error envelopes: the OCI distribution error JSON on /v2/ and Harbor's on /api/v2.0/.
+
+Services raise RegistryError; app.py turns it into a response. Anything else becomes a 500
+whose body never carries internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# code -> (HTTP status, default message), as in the OCI distribution spec.
+OCI_CODES: dict[str, tuple[int, str]] = {
+    "BLOB_UNKNOWN": (404, "blob unknown to registry"),
+    "BLOB_UPLOAD_INVALID": (400, "blob upload invalid"),
+    "BLOB_UPLOAD_UNKNOWN": (404, "blob upload unknown to registry"),
+    "DIGEST_INVALID": (400, "provided digest did not match uploaded content"),
+    "MANIFEST_BLOB_UNKNOWN": (400, "manifest references a manifest or blob unknown to registry"),
+    "MANIFEST_INVALID": (400, "manifest invalid"),
+    "MANIFEST_UNKNOWN": (404, "manifest unknown"),
+    "NAME_INVALID": (400, "invalid repository name"),
+    "NAME_UNKNOWN": (404, "repository name not known to registry"),
+    "SIZE_INVALID": (400, "provided length did not match content length"),
+    "UNAUTHORIZED": (401, "authentication required"),
+    "DENIED": (403, "requested access to the resource is denied"),
+    "UNSUPPORTED": (405, "the operation is unsupported"),
+    "TOOMANYREQUESTS": (429, "too many requests"),
+    "RANGE_INVALID": (416, "invalid content range"),
+    "PAGINATION_NUMBER_INVALID": (400, "invalid number of results requested"),
+}
+
+
+@dataclass
+class RegistryError(Exception):
+    code: str
+    message: str = ""
+    detail: Any = None
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        default_status, default_message = OCI_CODES.get(self.code, (500, "internal error"))
+        self.status = self.status or default_status
+        self.message = self.message or default_message
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.detail is not None:
+            error["detail"] = self.detail
+        return {"errors": [error]}
+
+
+def internal_error_body() -> dict[str, Any]:
+    return {"errors": [{"code": "UNKNOWN", "message": "internal server error"}]}

@@ -1,0 +1,1 @@
+"""OCI distribution: routing grammar, blobs, uploads, manifests, tags, referrers, catalog."""

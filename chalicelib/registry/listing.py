@@ -1,0 +1,59 @@
+"""Content discovery: tag lists, the catalog and the referrers index, paged in the database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib.errors import RegistryError
+from chalicelib.registry.formats import OCI_INDEX
+from chalicelib.store import keys, metadata
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    names: list[str]
+    next_link: str | None  # the RFC 5988 Link header value for the next page
+
+
+def page_size(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return MAX_PAGE
+    if not raw.isdigit():
+        raise RegistryError("PAGINATION_NUMBER_INVALID", detail={"n": raw[:20]})
+    return min(int(raw), MAX_PAGE)
+
+
+def _link(path: str, n: int, last: str) -> str:
+    return f'<{path}?{urlencode({"n": n, "last": last})}>; rel="next"'
+
+
+def tags(name: str, n: int, last: str | None) -> Page:
+    if n == 0:
+        return Page([], None)
+    after = keys.tag(last) if last else None
+    items, more = metadata.query(keys.repository(name), keys.TAG_PREFIX, after=after, limit=n, projection="SK")
+    names = [i["SK"][len(keys.TAG_PREFIX):] for i in items]
+    if not names and not last and metadata.get(keys.CATALOG, name) is None:
+        raise RegistryError("NAME_UNKNOWN", detail={"name": name})
+    return Page(names, _link(f"/v2/{name}/tags/list", n, names[-1]) if more else None)
+
+
+def catalog(n: int, last: str | None) -> Page:
+    if n == 0:
+        return Page([], None)
+    items, more = metadata.query(keys.CATALOG, after=last or None, limit=n, projection="SK")
+    names = [i["SK"] for i in items]
+    return Page(names, _link("/v2/_catalog", n, names[-1]) if more else None)
+
+
+def referrers(name: str, subject: str, artifact_type: str | None) -> dict[str, Any]:
+    """The OCI 1.1 image index of manifests whose subject is `subject` (empty when there are none)."""
+    items, _ = metadata.query(keys.repository(name), keys.referrer(subject))
+    descriptors = [json.loads(i["descriptor"]) for i in items
+                   if artifact_type is None or i.get("artifact_type") == artifact_type]
+    return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}

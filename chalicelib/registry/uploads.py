@@ -1,0 +1,183 @@
+"""Chunked blob uploads as S3 multipart sessions whose state lives in DynamoDB.
+
+Each PATCH may land on a different Lambda instance, so everything an instance needs is in the
+session item: byte offset, multipart id and part ETags, the bytes not yet in a part, and the
+resumable hash states. A Lambda request body holds at most ~4.5 MB of raw bytes while S3 parts
+must be at least 5 MiB (except the last), so chunks are gathered in a small "pending" object
+until they fill a part. Session writes are conditional on a version number: two racing PATCHes
+cannot both win. Nothing becomes visible in the repository before the digest is verified.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from chalicelib import clock
+from chalicelib.config import settings
+from chalicelib.errors import RegistryError
+from chalicelib.registry import blobs
+from chalicelib.registry.digests import ALGORITHMS, ResumableHash, algorithm_of
+from chalicelib.store import keys, metadata, objects
+
+PART_MIN_BYTES = 5 * 1024 * 1024
+_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$")
+
+
+@dataclass
+class Session:
+    upload_id: str
+    name: str
+    offset: int
+    version: int
+    multipart_id: str | None = None
+    etags: list[str] = field(default_factory=list)
+    pending: int = 0
+    hash_states: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def data_key(self) -> str:
+        return objects.upload_key(self.upload_id, "data")
+
+    def pending_key(self, version: int | None = None) -> str:
+        return objects.upload_key(self.upload_id, f"pending-{self.version if version is None else version}")
+
+
+def _unknown(upload_id: str) -> RegistryError:
+    return RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload_id[:64]})
+
+
+def start(name: str) -> Session:
+    session = Session(uuid.uuid4().hex, name, offset=0, version=0,
+                      hash_states={a: ResumableHash(a).state() for a in ALGORITHMS})
+    metadata.put({
+        "PK": keys.upload(session.upload_id), "SK": keys.UPLOAD, "name": name, "offset": 0,
+        "version": 0, "etags": [], "pending": 0, "started": clock.iso(),
+        "expires_at": int(time.time()) + settings().upload_ttl_seconds,
+        **{f"hash_{a}": s for a, s in session.hash_states.items()},
+    }, if_absent=True)
+    return session
+
+
+def load(name: str, upload_id: str) -> Session:
+    if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
+        raise _unknown(upload_id)
+    item = metadata.get(keys.upload(upload_id), keys.UPLOAD, consistent=True)
+    if item is None or item["name"] != name:
+        raise _unknown(upload_id)
+    return Session(upload_id, name, int(item["offset"]), int(item["version"]), item.get("multipart_id"),
+                   list(item.get("etags", [])), int(item.get("pending", 0)),
+                   {a: bytes(item[f"hash_{a}"]) for a in ALGORITHMS})
+
+
+def check_range(session: Session, content_range: str | None, length: int) -> None:
+    """A chunk must start where the upload stands (416 otherwise, with the current Range)."""
+    if not content_range:
+        return
+    match = _CONTENT_RANGE.match(content_range.strip())
+    if not match:
+        raise RegistryError("BLOB_UPLOAD_INVALID", "malformed Content-Range",
+                            detail={"Content-Range": content_range[:64]})
+    begin, end = int(match[1]), int(match[2])
+    if begin != session.offset or end < begin or end - begin + 1 != length:
+        raise RegistryError("RANGE_INVALID", "chunk out of order or of the wrong length",
+                            status=416, headers=progress_headers(session))
+
+
+def progress_headers(session: Session) -> dict[str, str]:
+    return {
+        "Location": f"/v2/{session.name}/blobs/uploads/{session.upload_id}",
+        "Range": f"0-{max(session.offset - 1, 0)}",
+        "Docker-Upload-UUID": session.upload_id,
+        "OCI-Chunk-Min-Length": str(settings().chunk_min_length),
+    }
+
+
+def _hashes(session: Session, data: bytes) -> dict[str, ResumableHash]:
+    hashes = {a: ResumableHash(a, s) for a, s in session.hash_states.items()}
+    for h in hashes.values():
+        h.update(data)
+    return hashes
+
+
+def _buffered(session: Session, data: bytes) -> bytes:
+    return (objects.get(session.pending_key()) if session.pending else b"") + data
+
+
+def append(session: Session, data: bytes) -> Session:
+    """Add a chunk. Returns the session as stored, or 416 when another chunk won the race."""
+    if not data:
+        return session
+    hashes = _hashes(session, data)
+    buffered = _buffered(session, data)
+    multipart_id, etags, pending = session.multipart_id, list(session.etags), len(buffered)
+    if len(buffered) >= PART_MIN_BYTES:
+        multipart_id = multipart_id or objects.start_multipart(session.data_key)
+        etags.append(objects.upload_part(session.data_key, multipart_id, len(etags) + 1, buffered))
+        pending = 0
+    else:
+        objects.put(session.pending_key(session.version + 1), buffered)
+    updated = Session(session.upload_id, session.name, session.offset + len(data), session.version + 1,
+                      multipart_id, etags, pending, {a: h.state() for a, h in hashes.items()})
+    try:
+        metadata.update(
+            keys.upload(session.upload_id), keys.UPLOAD,
+            "SET #o = :o, version = :v, etags = :e, pending = :p, hash_sha256 = :h256, "
+            "hash_sha512 = :h512" + (", multipart_id = :m" if multipart_id else ""),
+            {":o": updated.offset, ":v": updated.version, ":e": etags, ":p": pending, ":old": session.version,
+             ":h256": updated.hash_states["sha256"], ":h512": updated.hash_states["sha512"],
+             **({":m": multipart_id} if multipart_id else {})},
+            condition="version = :old", names={"#o": "offset"})
+    except metadata.ConditionFailed as error:
+        raise RegistryError("RANGE_INVALID", "a concurrent chunk changed this upload", status=416,
+                            headers=progress_headers(session)) from error
+    if session.pending:
+        objects.delete(session.pending_key())
+    return updated
+
+
+def finish(session: Session, digest: str, data: bytes) -> int:
+    """Verify the whole content against `digest`, store it once and link it. Returns its size.
+
+    A wrong digest cancels the upload: nothing of it stays.
+    """
+    actual = _hashes(session, data)[algorithm_of(digest)].digest()
+    if actual != digest:
+        cancel(session)
+        raise RegistryError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
+    size = session.offset + len(data)
+    if blobs.known_size(digest) is None:
+        _store(session, digest, _buffered(session, data))
+        blobs.record(digest, size)
+    elif session.multipart_id:
+        objects.abort_multipart(session.data_key, session.multipart_id)
+    blobs.link(session.name, digest, size)
+    _forget(session)
+    return size
+
+
+def _store(session: Session, digest: str, remainder: bytes) -> None:
+    """Put the content at its blob key: one PUT when small, else complete the multipart and copy."""
+    if session.multipart_id is None:
+        objects.put(objects.blob_key(digest), remainder)
+        return
+    etags = list(session.etags)
+    if remainder:
+        etags.append(objects.upload_part(session.data_key, session.multipart_id, len(etags) + 1, remainder))
+    objects.complete_multipart(session.data_key, session.multipart_id, etags)
+    objects.copy(session.data_key, objects.blob_key(digest))
+    objects.delete(session.data_key)
+
+
+def cancel(session: Session) -> None:
+    if session.multipart_id:
+        objects.abort_multipart(session.data_key, session.multipart_id)
+    _forget(session)
+
+
+def _forget(session: Session) -> None:
+    if session.pending:
+        objects.delete(session.pending_key())
+    metadata.delete(keys.upload(session.upload_id), keys.UPLOAD)

@@ -1,0 +1,168 @@
+"""The metadata table (DynamoDB, one table keyed by PK/SK; patterns in docs/data-model.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.aws import client
+from chalicelib.config import settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+Item = dict[str, Any]
+
+
+class ConditionFailed(Exception):
+    """A conditional write or transaction lost: the item was not in the expected state."""
+
+
+def _to_ddb(item: Item) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _from_ddb(raw: dict[str, Any]) -> Item:
+    item = {k: _deserializer.deserialize(v) for k, v in raw.items()}
+    for key, value in item.items():
+        # Binary attributes come back as boto3 Binary wrappers; callers want bytes.
+        if hasattr(value, "value") and isinstance(value.value, bytes):
+            item[key] = value.value
+    return item
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def _table() -> str:
+    return settings().table_name
+
+
+def get(pk: str, sk: str, consistent: bool = False) -> Item | None:
+    raw = client("dynamodb").get_item(TableName=_table(), Key=key(pk, sk), ConsistentRead=consistent)
+    return _from_ddb(raw["Item"]) if "Item" in raw else None
+
+
+def batch_get(keys: Iterable[tuple[str, str]]) -> list[Item]:
+    """Read many items (100 per call, unprocessed keys retried); missing items are simply absent."""
+    pending = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
+    found: list[Item] = []
+    while pending:
+        request = {_table(): {"Keys": pending[:100]}}
+        pending = pending[100:]
+        while request:
+            raw = client("dynamodb").batch_get_item(RequestItems=request)
+            found.extend(_from_ddb(i) for i in raw["Responses"].get(_table(), []))
+            request = raw.get("UnprocessedKeys") or {}
+    return found
+
+
+def query(pk: str, prefix: str = "", *, after: str | None = None, limit: int | None = None,
+          projection: str | None = None) -> tuple[list[Item], str | None]:
+    """Items of one partition whose SK starts with prefix, in SK order, strictly after `after`.
+
+    Returns the items and the SK to continue after when more remain (limit reached).
+    """
+    condition = "PK = :pk"
+    values: dict[str, Any] = {":pk": {"S": pk}}
+    if prefix:
+        condition += " AND begins_with(SK, :prefix)"
+        values[":prefix"] = {"S": prefix}
+    args: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": condition,
+                            "ExpressionAttributeValues": values}
+    if projection:
+        args["ProjectionExpression"] = projection
+    if after is not None:
+        args["ExclusiveStartKey"] = key(pk, after)
+    items: list[Item] = []
+    while True:
+        if limit is not None:
+            args["Limit"] = limit - len(items) + 1  # one extra tells whether more remain
+        raw = client("dynamodb").query(**args)
+        items.extend(_from_ddb(i) for i in raw["Items"])
+        if limit is not None and len(items) > limit:
+            items = items[:limit]
+            return items, items[-1]["SK"]
+        if "LastEvaluatedKey" not in raw:
+            return items, None
+        args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+
+
+def put(item: Item, *, if_absent: bool = False) -> None:
+    args: dict[str, Any] = {"TableName": _table(), "Item": _to_ddb(item)}
+    if if_absent:
+        args["ConditionExpression"] = "attribute_not_exists(PK)"
+    try:
+        client("dynamodb").put_item(**args)
+    except ClientError as error:
+        _raise_condition(error)
+
+
+def delete(pk: str, sk: str, *, must_exist: bool = False) -> None:
+    args: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk)}
+    if must_exist:
+        args["ConditionExpression"] = "attribute_exists(PK)"
+    try:
+        client("dynamodb").delete_item(**args)
+    except ClientError as error:
+        _raise_condition(error)
+
+
+def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | None = None,
+           names: dict[str, str] | None = None) -> Item:
+    """Apply an update expression; returns the item as written."""
+    args: dict[str, Any] = {
+        "TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
+        "ExpressionAttributeValues": _to_ddb(values), "ReturnValues": "ALL_NEW",
+    }
+    if condition:
+        args["ConditionExpression"] = condition
+    if names:
+        args["ExpressionAttributeNames"] = names
+    try:
+        raw = client("dynamodb").update_item(**args)
+    except ClientError as error:
+        _raise_condition(error)
+    return _from_ddb(raw["Attributes"])
+
+
+def next_id(counter: str) -> int:
+    """Allocate the next integer id of a sequence (Harbor's API uses integer ids)."""
+    item = update("COUNTER", counter, "ADD next_value :one", {":one": 1})
+    return int(item["next_value"])
+
+
+# Transaction operations: build with put_op/delete_op/update_op, run with transact().
+def put_op(item: Item, *, if_absent: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": _table(), "Item": _to_ddb(item)}
+    if if_absent:
+        op["ConditionExpression"] = "attribute_not_exists(PK)"
+    return {"Put": op}
+
+
+def delete_op(pk: str, sk: str) -> dict[str, Any]:
+    return {"Delete": {"TableName": _table(), "Key": key(pk, sk)}}
+
+
+def update_op(pk: str, sk: str, expression: str, values: Item) -> dict[str, Any]:
+    return {"Update": {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
+                       "ExpressionAttributeValues": _to_ddb(values)}}
+
+
+def transact(operations: list[dict[str, Any]]) -> None:
+    """All or nothing; at most 100 operations (DynamoDB's limit)."""
+    try:
+        client("dynamodb").transact_write_items(TransactItems=operations)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "TransactionCanceledException":
+            raise ConditionFailed(str(error)) from error
+        raise
+
+
+def _raise_condition(error: ClientError) -> None:
+    if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        raise ConditionFailed(str(error)) from error
+    raise error

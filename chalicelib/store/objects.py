@@ -1,0 +1,93 @@
+"""The blob bucket (S3): content-addressed blobs, multipart upload sessions, presigned reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws import client, presign_client
+from chalicelib.config import settings
+
+
+def blob_key(digest: str) -> str:
+    algorithm, hex_digest = digest.split(":", 1)
+    return f"blobs/{algorithm}/{hex_digest[:2]}/{hex_digest}"
+
+
+def manifest_key(digest: str) -> str:
+    algorithm, hex_digest = digest.split(":", 1)
+    return f"manifests/{algorithm}/{hex_digest[:2]}/{hex_digest}"
+
+
+def upload_key(upload_id: str, suffix: str) -> str:
+    return f"uploads/{upload_id}/{suffix}"
+
+
+def _bucket() -> str:
+    return settings().bucket_name
+
+
+def put(key: str, data: bytes) -> None:
+    client("s3").put_object(Bucket=_bucket(), Key=key, Body=data)
+
+
+def get(key: str) -> bytes:
+    return client("s3").get_object(Bucket=_bucket(), Key=key)["Body"].read()
+
+
+def get_if_exists(key: str) -> bytes | None:
+    try:
+        return get(key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+
+
+def exists(key: str) -> bool:
+    try:
+        client("s3").head_object(Bucket=_bucket(), Key=key)
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def delete(key: str) -> None:
+    client("s3").delete_object(Bucket=_bucket(), Key=key)
+
+
+def copy(source: str, destination: str) -> None:
+    """Server-side copy; boto3's managed copy switches to multipart copy above 8 MiB."""
+    client("s3").copy({"Bucket": _bucket(), "Key": source}, _bucket(), destination)
+
+
+def presigned_get(key: str, ttl_seconds: int) -> str:
+    return presign_client().generate_presigned_url(
+        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=ttl_seconds)
+
+
+def start_multipart(key: str) -> str:
+    return client("s3").create_multipart_upload(Bucket=_bucket(), Key=key)["UploadId"]
+
+
+def upload_part(key: str, multipart_id: str, number: int, data: bytes) -> str:
+    response = client("s3").upload_part(Bucket=_bucket(), Key=key, UploadId=multipart_id,
+                                        PartNumber=number, Body=data)
+    return response["ETag"]
+
+
+def complete_multipart(key: str, multipart_id: str, etags: list[str]) -> None:
+    parts: list[dict[str, Any]] = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, 1)]
+    client("s3").complete_multipart_upload(Bucket=_bucket(), Key=key, UploadId=multipart_id,
+                                           MultipartUpload={"Parts": parts})
+
+
+def abort_multipart(key: str, multipart_id: str) -> None:
+    try:
+        client("s3").abort_multipart_upload(Bucket=_bucket(), Key=key, UploadId=multipart_id)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchUpload":
+            raise

@@ -1,0 +1,1 @@
+"""Deployment definitions and the local stack (launcher, emulated API Gateway, resource creation)."""

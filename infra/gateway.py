@@ -1,0 +1,203 @@
+"""A local API Gateway (REST API, Lambda proxy integration) in front of the Chalice app.
+
+It turns each HTTP request into the proxy event API Gateway sends to Lambda and the Lambda
+result back into HTTP, with what `chalice local` lacks: greedy `{proxy+}` routes across path
+segments, chunked request bodies, no body on HEAD, and binary bodies base64-encoded (the deployed
+API declares every media type binary, so bodies reach the app byte for byte).
+
+Like Lambda, each app instance serves one request at a time; a small pool of instances (each a
+separate import of app.py) serves requests concurrently. With `enforce_limits`, the AWS limits
+apply: a 6 MB Lambda payload (413), a 6 MB response (502) and the 29 s integration timeout (504).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import queue
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _LambdaContext:
+    """The fields of Lambda's context object that the app and powertools read."""
+
+    function_name = "harbor-serverless-dev"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:harbor-serverless-dev"
+    log_group_name = "/aws/lambda/harbor-serverless-dev"
+    log_stream_name = "local"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.monotonic() + INTEGRATION_TIMEOUT_SECONDS
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _route_regex(pattern: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(pattern))
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(f"^{regex}$")
+
+
+def _specificity(pattern: str) -> tuple[int, int]:
+    # API Gateway prefers literal paths, then single-segment parameters, then greedy ones.
+    return ("+}" in pattern, pattern.count("{"))
+
+
+def load_app(index: int) -> Any:
+    """A fresh import of app.py: one 'Lambda instance' with its own Chalice object."""
+    spec = importlib.util.spec_from_file_location(f"_lambda_instance_{index}", APP_FILE)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    if str(APP_FILE.parent) not in sys.path:
+        sys.path.insert(0, str(APP_FILE.parent))
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.app
+
+
+class Gateway:
+    def __init__(self, app_factory: Callable[[int], Any] = load_app, instances: int = 4,
+                 enforce_limits: bool = False) -> None:
+        self._pool: queue.Queue[Any] = queue.Queue()
+        for index in range(instances):
+            self._pool.put(app_factory(index))
+        first = self._pool.queue[0]
+        self._routes = sorted(((p, _route_regex(p)) for p in first.routes), key=lambda r: _specificity(r[0]))
+        self.enforce_limits = enforce_limits
+
+    def _match(self, path: str) -> tuple[str, dict[str, str]] | None:
+        path = path.rstrip("/") or "/"
+        for pattern, regex in self._routes:
+            found = regex.match(path)
+            if found:
+                return pattern, found.groupdict()
+        return None
+
+    def event(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+              resource: str, path_parameters: dict[str, str]) -> dict[str, Any]:
+        url = urlsplit(target)
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in headers:
+            multi_headers.setdefault(name, []).append(value)
+        multi_query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(url.query, keep_blank_values=True):
+            multi_query.setdefault(name, []).append(value)
+        request_id = str(uuid.uuid4())
+        return {
+            "resource": resource, "path": unquote(url.path), "httpMethod": method,
+            "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": {k: unquote(v) for k, v in path_parameters.items()} or None,
+            "stageVariables": None,
+            "requestContext": {"resourcePath": resource, "httpMethod": method, "requestId": request_id,
+                               "path": f"/api{url.path}", "stage": "api",
+                               "identity": {"sourceIp": "127.0.0.1"}},
+            "body": base64.b64encode(body).decode() if body else None,
+            "isBase64Encoded": bool(body),
+        }
+
+    def invoke(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes = b"") -> Answer:
+        matched = self._match(urlsplit(target).path)
+        if matched is None:
+            return _json_answer(403, {"message": "Missing Authentication Token"})
+        resource, path_parameters = matched
+        event = self.event(method, target, headers, body, resource, path_parameters)
+        if self.enforce_limits and len(json.dumps(event)) > LAMBDA_PAYLOAD_LIMIT:
+            return _json_answer(413, {"message": "Request Too Long"})
+        app = self._pool.get()
+        started = time.monotonic()
+        try:
+            result = app(event, _LambdaContext())
+        finally:
+            self._pool.put(app)
+        if self.enforce_limits:
+            if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
+                return _json_answer(504, {"message": "Endpoint request timed out"})
+            if len(json.dumps(result)) > LAMBDA_PAYLOAD_LIMIT:
+                return _json_answer(502, {"message": "Internal server error"})
+        return _answer(result)
+
+
+def _json_answer(status: int, body: dict[str, Any]) -> Answer:
+    return Answer(status, [("Content-Type", "application/json")], json.dumps(body).encode())
+
+
+def _answer(result: dict[str, Any]) -> Answer:
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(name, str(v)) for v in values]
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+    return Answer(int(result["statusCode"]), headers, body)
+
+
+def _read_chunked(stream: Any) -> bytes:
+    chunks = []
+    while True:
+        size = int(stream.readline().split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while stream.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
+        chunks.append(stream.read(size))
+        stream.readline()
+
+
+def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                body = _read_chunked(self.rfile)
+            else:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = [(k, v) for k, v in self.headers.items() if k.lower() != "transfer-encoding"]
+            answer = gateway.invoke(self.command, self.path, headers, body)
+            self.send_response(answer.status)
+            names = {k.lower() for k, _ in answer.headers}
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            if "content-length" not in names:
+                self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(answer.body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # the app logs every request itself
+            pass
+
+    return Handler
+
+
+def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((host, port), make_handler(gateway))
+    server.daemon_threads = True
+    return server

@@ -1,0 +1,86 @@
+"""`make run`: the whole registry in one foreground process, no Docker, no cloud account.
+
+1. starts the AWS emulator (moto server) unless AWS_ENDPOINT_URL names one (e.g. LocalStack);
+2. creates the tables and buckets of infra/template.yaml and gives the app APIHandler's environment;
+3. bootstraps the signing key, `admin` and the public project `library`;
+4. serves the Chalice app through the local API Gateway until Ctrl-C, then stops what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
+    parser.add_argument("--enforce-aws-limits", action="store_true",
+                        default=os.environ.get("ENFORCE_AWS_LIMITS", "") not in ("", "0", "false"),
+                        help="apply API Gateway/Lambda limits: 6 MB payloads (413), 29 s timeout (504)")
+    parser.add_argument("--instances", type=int, default=4, help="concurrent 'Lambda instances'")
+    return parser.parse_args(argv)
+
+
+def _local_defaults() -> None:
+    # Credentials only matter to the emulator; tracing and metrics are no-ops off Lambda.
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+                        "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false"}.items():
+        os.environ.setdefault(name, value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    _local_defaults()
+    emulator = None
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log is noise
+        os.environ["MOTO_PORT"] = str(args.emulator_port)
+        emulator = ThreadedMotoServer(ip_address=args.host, port=args.emulator_port, verbose=False)
+        emulator.start()
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{args.host}:{args.emulator_port}"
+    sys.path.insert(0, str(ROOT))
+    from chalicelib import bootstrap
+    from infra import gateway, resources
+
+    context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
+    resources.create_all(context)
+    os.environ.update(context.api_environment())
+    bootstrap.run()
+    server = gateway.serve(gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
+                           args.host, args.port)
+    url = f"http://{args.host}:{server.server_address[1]}"
+    print(f"Registry ready at {url}  (AWS endpoint {os.environ['AWS_ENDPOINT_URL']})", flush=True)
+    print(f"  user admin, password {os.environ.get('HARBOR_ADMIN_PASSWORD', 'Harbor12345')}", flush=True)
+    print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
+          f"oci:<dir> docker://{args.host}:{server.server_address[1]}/library/<image>:<tag>", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        if emulator:
+            emulator.stop()
+        print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Create the stack's stateful resources from infra/template.yaml on an emulator or LocalStack.
+
+Only the resource types the local stack needs are understood (DynamoDB tables, S3 buckets);
+their properties are translated from CloudFormation's shape to the API's. The app's environment
+is APIHandler's Environment block, resolved the same way CloudFormation would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+from botocore.exceptions import ClientError
+
+TEMPLATE = Path(__file__).with_name("template.yaml")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation's short-form tags (!Ref, !Sub, ...) as dicts."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)
+
+
+@dataclass(frozen=True)
+class Context:
+    template: dict[str, Any]
+    region: str
+    account_id: str
+
+    def _pseudo(self) -> dict[str, str]:
+        values = {"AWS::Region": self.region, "AWS::AccountId": self.account_id, "AWS::Partition": "aws"}
+        for name, spec in self.template.get("Parameters", {}).items():
+            values[name] = str(spec.get("Default", ""))
+        return values
+
+    def resolve(self, value: Any) -> Any:
+        """Evaluate Ref (to a resource's physical name or a parameter) and Sub."""
+        if isinstance(value, dict) and "Ref" in value:
+            target = value["Ref"]
+            resource = self.template["Resources"].get(target)
+            if resource:
+                return self.physical_name(target)
+            return self._pseudo()[target]
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            text = value["Fn::Sub"]
+            for name, replacement in self._pseudo().items():
+                text = text.replace("${" + name + "}", replacement)
+            return text
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def physical_name(self, logical_id: str) -> str:
+        resource = self.template["Resources"][logical_id]
+        props = resource.get("Properties", {})
+        name_property = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}[resource["Type"]]
+        return self.resolve(props[name_property])
+
+    def api_environment(self) -> dict[str, str]:
+        variables = self.template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+        return {k: str(self.resolve(v)) for k, v in variables.items()}
+
+
+def _create_table(props: dict[str, Any]) -> None:
+    dynamodb = boto3.client("dynamodb")
+    args = {k: props[k] for k in ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode",
+                                  "GlobalSecondaryIndexes") if k in props}
+    try:
+        dynamodb.create_table(**args)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+        return
+    dynamodb.get_waiter("table_exists").wait(TableName=props["TableName"])
+    if "TimeToLiveSpecification" in props:
+        dynamodb.update_time_to_live(TableName=props["TableName"],
+                                     TimeToLiveSpecification=props["TimeToLiveSpecification"])
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    converted: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"],
+                                 "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "AbortIncompleteMultipartUpload" in rule:
+        converted["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    return converted
+
+
+def _create_bucket(props: dict[str, Any], region: str) -> None:
+    s3 = boto3.client("s3")
+    bucket = props["BucketName"]
+    args: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**args)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(Bucket=bucket,
+                                   PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    if rules:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in rules]})
+
+
+def create_all(context: Context) -> None:
+    """Create every table and bucket of the template (existing ones are left as they are)."""
+    for resource in context.template["Resources"].values():
+        props = context.resolve(resource.get("Properties", {}))
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            _create_table(props)
+        elif resource["Type"] == "AWS::S3::Bucket":
+            _create_bucket(props, context.region)
+
+
+def local_context(region: str) -> Context:
+    account_id = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    return Context(load_template(), region, account_id)

@@ -1,0 +1,14 @@
+"""Shared fixtures. moto is imported before any boto3 client exists (see DESIGN.md's traps)."""
+
+from __future__ import annotations
+
+import os
+
+import moto  # noqa: F401  (must precede boto3 client creation)
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
