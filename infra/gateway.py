@@ -17,6 +17,8 @@ import importlib.util
 import json
 import queue
 import re
+import socket
+import ssl
 import sys
 import time
 import uuid
@@ -177,7 +179,11 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 body = _read_chunked(self.rfile)
             else:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = [(k, v) for k, v in self.headers.items() if k.lower() != "transfer-encoding"]
+            headers = [(k, v) for k, v in self.headers.items()
+                       if k.lower() not in ("transfer-encoding", "x-forwarded-proto", "x-forwarded-for")]
+            # API Gateway tells the integration how the client connected.
+            scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+            headers += [("X-Forwarded-Proto", scheme), ("X-Forwarded-For", self.client_address[0])]
             answer = gateway.invoke(self.command, self.path, headers, body)
             self.send_response(answer.status)
             names = {k.lower() for k, _ in answer.headers}
@@ -197,7 +203,20 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(gateway))
-    server.daemon_threads = True
+class _Server(ThreadingHTTPServer):
+    """With a TLS context, each connection is served as TLS or plain HTTP by its first byte: the docker
+    CLI fetches over HTTPS but pushes to an --insecure registry over plain HTTP, to the same port."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls and request.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS handshake record
+            request = self.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
+
+def serve(gateway: Gateway, host: str, port: int, tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
+    server = _Server((host, port), make_handler(gateway))
+    server.tls = tls
     return server

@@ -28,6 +28,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         default=os.environ.get("ENFORCE_AWS_LIMITS", "") not in ("", "0", "false"),
                         help="apply API Gateway/Lambda limits: 6 MB payloads (413), 29 s timeout (504)")
     parser.add_argument("--instances", type=int, default=4, help="concurrent 'Lambda instances'")
+    parser.add_argument("--tls", action="store_true",
+                        help="also serve HTTPS (self-signed certificate) on the same port")
     return parser.parse_args(argv)
 
 
@@ -53,15 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AWS_ENDPOINT_URL"] = f"http://{args.host}:{args.emulator_port}"
     sys.path.insert(0, str(ROOT))
     from chalicelib import bootstrap
-    from infra import gateway, resources
+    from infra import gateway, resources, tls
 
     context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
     resources.create_all(context)
     os.environ.update(context.api_environment())
     bootstrap.run()
     server = gateway.serve(gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
-                           args.host, args.port)
-    url = f"http://{args.host}:{server.server_address[1]}"
+                           args.host, args.port, tls.self_signed_context(args.host) if args.tls else None)
+    url = f"{'https' if args.tls else 'http'}://{args.host}:{server.server_address[1]}"
     print(f"Registry ready at {url}  (AWS endpoint {os.environ['AWS_ENDPOINT_URL']})", flush=True)
     print(f"  user admin, password {os.environ.get('HARBOR_ADMIN_PASSWORD', 'Harbor12345')}", flush=True)
     print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
