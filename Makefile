@@ -39,7 +39,7 @@ test: venv system-tools lint
 	$(BIN)/pytest tests
 
 bench: venv system-tools
-	$(BIN)/python -m bench.registry
+	$(BIN)/python -m tests.bench.registry
 
 # AWS deployment artefacts: chalice's SAM template merged with infra/template.yaml.
 package: venv

@@ -35,6 +35,7 @@ def observe(event: Any, get_response: Callable[[Any], Response]) -> Response:
     logger.info("request", status=response.status_code, duration_ms=elapsed_ms)
     metrics.add_metric(name="Requests", unit="Count", value=1)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # flush keeps the set when metrics are disabled; it would grow across requests
     return response
 
 

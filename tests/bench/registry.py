@@ -1,0 +1,202 @@
+"""`make bench`: what a pull costs, and how fast skopeo pushes and pulls compared with distribution.
+
+1. In process, under moto: for a one-layer image, the AWS calls made by each request of a pull
+   (HEAD manifest, GET manifest, HEAD blob, GET blob), by service, operation and DynamoDB key kind,
+   with Basic auth and with a bearer token; and the handler latency (p50, p99) through the gateway
+   emulation. moto answers in microseconds, so latency here is our own code's, not AWS's.
+2. Wall time of `skopeo copy` pushing and pulling a 50 MB image against the local stack (`make run`)
+   and against the CNCF distribution registry (Debian's docker-registry, filesystem storage,
+   htpasswd Basic auth) in the same run, and the ratio.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import moto  # noqa: F401  (before any boto3 client)
+
+os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                   "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+                   "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import aws, bootstrap  # noqa: E402
+from infra import gateway, resources  # noqa: E402
+from tests.support.images import make_image, sha256, write_layout  # noqa: E402
+from tests.support.oci import push_image  # noqa: E402
+
+ROUNDS = 300
+MiB = 1024 * 1024
+
+
+class CallCounter:
+    """Counts AWS API calls of our cached clients (botocore before-parameter-build event)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        for service in ("dynamodb", "s3", "ssm"):
+            aws.client(service).meta.events.register("before-parameter-build", self._count)
+
+    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        label = f"{model.service_model.service_name}.{model.name}"
+        if model.name == "GetItem":
+            label += f"({params['Key']['PK']['S'].split('#')[0]})"
+        self.calls[label] += 1
+
+
+class InProcessClient:
+    def __init__(self, gw: gateway.Gateway, authorization: str) -> None:
+        self.gateway, self.authorization = gw, authorization
+
+    def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
+        sent = [("Host", "bench.local"), ("Authorization", self.authorization), *(headers or {}).items()]
+        return self.gateway.invoke(method, path, sent, body)
+
+    def header(self, answer: Any, name: str) -> str:
+        return next(v for k, v in answer.headers if k.lower() == name.lower())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
+
+
+def pull_costs() -> None:
+    print("== AWS calls and handler latency per pull request (in process, moto) ==")
+    with mock_aws():
+        aws.reset()
+        context = resources.local_context("us-east-1")
+        resources.create_all(context)
+        os.environ.update(context.api_environment())
+        bootstrap.run()
+        gw = gateway.Gateway(instances=1)
+        basic = "Basic " + base64.b64encode(b"admin:Harbor12345").decode()
+        admin = InProcessClient(gw, basic)
+        image = make_image("bench")
+        push_image(admin, "library/bench", "v1", image)
+        token_answer = admin.request("GET", "/service/token?scope=repository:library/bench:pull")
+        bearer = "Bearer " + json.loads(token_answer.body)["token"]
+        layer = sha256(image.layers[0])
+        steps = [("HEAD manifest (tag)", "HEAD", "/v2/library/bench/manifests/v1"),
+                 ("GET manifest (tag)", "GET", "/v2/library/bench/manifests/v1"),
+                 ("GET manifest (digest)", "GET", f"/v2/library/bench/manifests/{image.digest}"),
+                 ("HEAD blob", "HEAD", f"/v2/library/bench/blobs/{layer}"),
+                 ("GET blob (307)", "GET", f"/v2/library/bench/blobs/{layer}")]
+        for auth_name, authorization in (("bearer token", bearer), ("basic auth", basic)):
+            client = InProcessClient(gw, authorization)
+            print(f"-- {auth_name}")
+            print(f"{'request':24} {'p50 ms':>8} {'p99 ms':>8}  AWS calls per request")
+            for label, method, path in steps:
+                client.request(method, path)  # warm caches (signing key, password verification)
+                counter = CallCounter()
+                timings = []
+                for _ in range(ROUNDS):
+                    started = time.perf_counter()
+                    answer = client.request(method, path)
+                    timings.append((time.perf_counter() - started) * 1000)
+                    assert answer.status in (200, 307), (label, answer.status, answer.body)
+                per_request = ", ".join(f"{name} x{count / ROUNDS:g}" for name, count in sorted(counter.calls.items()))
+                blob_bytes = len(answer.body)
+                print(f"{label:24} {_percentile(timings, 50):8.2f} {_percentile(timings, 99):8.2f}  "
+                      f"{per_request or 'none'}; body {blob_bytes} B")
+
+
+def _timed(*command: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    return time.perf_counter() - started
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str) -> None:
+    import requests
+
+    for _ in range(300):
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} never answered")
+
+
+def _start_ours(work: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    log = (work / "ours.log").open("wb")
+    env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "infra.launcher", "--port", str(port), "--emulator-port",
+                                str(_free_port())], stdout=log, stderr=subprocess.STDOUT, env=env)
+    while b"Registry ready" not in (work / "ours.log").read_bytes():
+        if process.poll() is not None:
+            raise RuntimeError((work / "ours.log").read_text())
+        time.sleep(0.2)
+    return process, f"127.0.0.1:{port}"
+
+
+def _start_distribution(work: Path) -> tuple[subprocess.Popen, str]:
+    import bcrypt
+
+    port = _free_port()
+    (work / "htpasswd").write_text("admin:" + bcrypt.hashpw(b"Harbor12345", bcrypt.gensalt(rounds=5)).decode() + "\n")
+    (work / "distribution.yml").write_text(
+        f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / 'storage'}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: bench\n    path: {work / 'htpasswd'}\n")
+    process = subprocess.Popen(["docker-registry", "serve", str(work / "distribution.yml")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(f"http://127.0.0.1:{port}/v2/")
+    return process, f"127.0.0.1:{port}"
+
+
+def push_pull_wall_time() -> None:
+    print("\n== skopeo push/pull of a 50 MB one-layer image: this registry (make run) vs distribution ==")
+    if not shutil.which("skopeo") or not shutil.which("docker-registry"):
+        print("skopeo or docker-registry missing: run `make system-tools`")
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    # A new image per attempt: skopeo remembers blobs it has seen and would mount instead of pushing.
+    layouts = [write_layout(work / f"image{i}", {"v1": make_image(f"fifty{i}", 50 * MiB)}) for i in range(3)]
+    results: dict[str, tuple[float, float]] = {}
+    for name, start in (("this registry", _start_ours), ("distribution", _start_distribution)):
+        process, host = start(work)
+        try:
+            pushes, pulls = [], []
+            for attempt, layout in enumerate(layouts):
+                pushes.append(_timed("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", "admin:Harbor12345",
+                                     f"oci:{layout}:v1", f"docker://{host}/library/fifty{attempt}:v1"))
+                shutil.rmtree(work / "pulled", ignore_errors=True)
+                pulls.append(_timed("skopeo", "copy", "--src-tls-verify=false", "--src-creds", "admin:Harbor12345",
+                                    f"docker://{host}/library/fifty{attempt}:v1", f"oci:{work / 'pulled'}:v1"))
+            results[name] = (statistics.median(pushes), statistics.median(pulls))
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    print(f"{'registry':16} {'push s':>8} {'pull s':>8}   (median of 3)")
+    for name, (push, pull) in results.items():
+        print(f"{name:16} {push:8.2f} {pull:8.2f}")
+    ours, theirs = results["this registry"], results["distribution"]
+    print(f"{'ratio':16} {ours[0] / theirs[0]:8.2f} {ours[1] / theirs[1]:8.2f}   (this registry / distribution)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    pull_costs()
+    push_pull_wall_time()
