@@ -31,12 +31,12 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "tes
                    "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from moto import mock_aws  # noqa: E402
+from moto import mock_aws
 
-from chalicelib import aws, bootstrap  # noqa: E402
-from infra import gateway, resources  # noqa: E402
-from tests.support.images import make_image, sha256, write_layout  # noqa: E402
-from tests.support.oci import push_image  # noqa: E402
+from chalicelib import aws, bootstrap
+from infra import gateway, resources
+from tests.support.images import make_image, sha256, write_layout
+from tests.support.oci import push_image
 
 ROUNDS = 300
 MiB = 1024 * 1024

@@ -43,11 +43,11 @@ class Stack:
         return session
 
 
-def _start(tmp: Path, *extra: str) -> Iterator[Stack]:
+def start_stack(tmp: Path, *extra: str, env_extra: dict[str, str] | None = None) -> Iterator[Stack]:
     port, emulator = free_port(), free_port()
     log = tmp / "launcher.log"
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    env.update({"POWERTOOLS_LOG_LEVEL": "INFO", **(env_extra or {})})
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.launcher", "--port", str(port), "--emulator-port", str(emulator), *extra],
@@ -70,19 +70,19 @@ def _start(tmp: Path, *extra: str) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from _start(tmp_path_factory.mktemp("stack"))
+    yield from start_stack(tmp_path_factory.mktemp("stack"))
 
 
 @pytest.fixture(scope="session")
 def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The same stack over HTTPS with a self-signed certificate (the docker CLI never uses plain HTTP)."""
-    yield from _start(tmp_path_factory.mktemp("tls"), "--tls")
+    yield from start_stack(tmp_path_factory.mktemp("tls"), "--tls")
 
 
 @pytest.fixture(scope="session")
 def limited_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The same stack with API Gateway/Lambda limits enforced by the local gateway."""
-    yield from _start(tmp_path_factory.mktemp("limited"), "--enforce-aws-limits")
+    yield from start_stack(tmp_path_factory.mktemp("limited"), "--enforce-aws-limits")
 
 
 def run(*command: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
