@@ -41,6 +41,10 @@ test: venv system-tools lint
 bench: venv system-tools
 	$(BIN)/python -m tests.bench.registry
 
-# AWS deployment artefacts: chalice's SAM template merged with infra/template.yaml.
+# AWS deployment artefacts in build/: chalice's SAM template merged with infra/template.yaml,
+# the functions/ code and their dependency layer.
 package: venv
-	$(BIN)/chalice package --merge-template infra/template.yaml build/
+	rm -rf build && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	  $(BIN)/chalice package --merge-template infra/template.yaml build/
+	mkdir -p build/functions-package && cp -r functions build/functions-package/
+	bash layers/build.sh build/layers/dependencies
