@@ -131,11 +131,10 @@ def _create_bucket(props: dict[str, Any], region: str) -> None:
 def create_all(context: Context) -> None:
     """Create every table and bucket of the template (existing ones are left as they are)."""
     for resource in context.template["Resources"].values():
-        props = context.resolve(resource.get("Properties", {}))
         if resource["Type"] == "AWS::DynamoDB::Table":
-            _create_table(props)
+            _create_table(context.resolve(resource["Properties"]))
         elif resource["Type"] == "AWS::S3::Bucket":
-            _create_bucket(props, context.region)
+            _create_bucket(context.resolve(resource["Properties"]), context.region)
 
 
 def local_context(region: str) -> Context:
