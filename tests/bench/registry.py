@@ -17,10 +17,11 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ from moto import mock_aws
 from chalicelib import aws, bootstrap
 from infra import gateway, resources
 from tests.support.images import make_image, sha256, write_layout
+from tests.support.net import free_port, wait_for_http
 from tests.support.oci import push_image
+from tests.support.stack import local_stack
 
 ROUNDS = 300
 MiB = 1024 * 1024
@@ -119,51 +122,30 @@ def _timed(*command: str) -> float:
     return time.perf_counter() - started
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str) -> None:
-    import requests
-
-    for _ in range(300):
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} never answered")
-
-
-def _start_ours(work: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = (work / "ours.log").open("wb")
-    env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "infra.launcher", "--port", str(port), "--emulator-port",
-                                str(_free_port())], stdout=log, stderr=subprocess.STDOUT, env=env)
-    while b"Registry ready" not in (work / "ours.log").read_bytes():
-        if process.poll() is not None:
-            raise RuntimeError((work / "ours.log").read_text())
-        time.sleep(0.2)
-    return process, f"127.0.0.1:{port}"
-
-
-def _start_distribution(work: Path) -> tuple[subprocess.Popen, str]:
+@contextmanager
+def _distribution(work: Path) -> Iterator[str]:
+    """The CNCF distribution registry, filesystem storage, htpasswd Basic auth; yields host:port."""
     import bcrypt
 
-    port = _free_port()
+    port = free_port()
     (work / "htpasswd").write_text("admin:" + bcrypt.hashpw(b"Harbor12345", bcrypt.gensalt(rounds=5)).decode() + "\n")
     (work / "distribution.yml").write_text(
         f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / 'storage'}\n"
         f"http:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: bench\n    path: {work / 'htpasswd'}\n")
     process = subprocess.Popen(["docker-registry", "serve", str(work / "distribution.yml")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for(f"http://127.0.0.1:{port}/v2/")
-    return process, f"127.0.0.1:{port}"
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/v2/")
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def _ours(work: Path) -> Iterator[str]:
+    with local_stack(work) as stack:
+        yield stack.host
 
 
 def push_pull_wall_time() -> None:
@@ -175,9 +157,8 @@ def push_pull_wall_time() -> None:
     # A new image per attempt: skopeo remembers blobs it has seen and would mount instead of pushing.
     layouts = [write_layout(work / f"image{i}", {"v1": make_image(f"fifty{i}", 50 * MiB)}) for i in range(3)]
     results: dict[str, tuple[float, float]] = {}
-    for name, start in (("this registry", _start_ours), ("distribution", _start_distribution)):
-        process, host = start(work)
-        try:
+    for name, start in (("this registry", _ours), ("distribution", _distribution)):
+        with start(work) as host:
             pushes, pulls = [], []
             for attempt, layout in enumerate(layouts):
                 pushes.append(_timed("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", "admin:Harbor12345",
@@ -186,9 +167,6 @@ def push_pull_wall_time() -> None:
                 pulls.append(_timed("skopeo", "copy", "--src-tls-verify=false", "--src-creds", "admin:Harbor12345",
                                     f"docker://{host}/library/fifty{attempt}:v1", f"oci:{work / 'pulled'}:v1"))
             results[name] = (statistics.median(pushes), statistics.median(pulls))
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
     print(f"{'registry':16} {'push s':>8} {'pull s':>8}   (median of 3)")
     for name, (push, pull) in results.items():
         print(f"{name:16} {push:8.2f} {pull:8.2f}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
 import requests
 
-from tests.e2e.conftest import ADMIN, Stack, free_port, start_stack
+from tests.e2e.conftest import ADMIN, Stack
+from tests.support.net import free_port, wait_for_http
+from tests.support.stack import local_stack
 
 
 def test_uses_an_external_endpoint_and_starts_no_emulator(tmp_path: Path) -> None:
@@ -20,19 +21,12 @@ def test_uses_an_external_endpoint_and_starts_no_emulator(tmp_path: Path) -> Non
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                requests.get(endpoint, timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        stack_runner = start_stack(tmp_path, env_extra={"AWS_ENDPOINT_URL": endpoint})
-        stack = next(stack_runner)
-        assert f"AWS endpoint {endpoint}" in stack.log.read_text()
-        assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=10).status_code == 200
-        tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
-        assert tables["TableNames"] == ["harbor-serverless-metadata"]
-        next(stack_runner, None)  # stops the launcher
+        wait_for_http(endpoint)
+        with local_stack(tmp_path, env_extra={"AWS_ENDPOINT_URL": endpoint}) as stack:
+            assert f"AWS endpoint {endpoint}" in stack.log.read_text()
+            assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=10).status_code == 200
+            tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
+            assert tables["TableNames"] == ["harbor-serverless-metadata"]
         assert requests.get(endpoint, timeout=5).status_code == 200  # the emulator it did not start runs on
     finally:
         emulator.terminate()

@@ -7,6 +7,8 @@ import json
 
 import jwt
 
+from chalicelib.auth import users
+from chalicelib.projects import create_project
 from tests.support.images import make_image
 from tests.support.oci import push_image
 from tests.unit.conftest import Client
@@ -121,3 +123,25 @@ def test_catalog_is_for_admins(client: Client) -> None:
     assert client.request("GET", "/v2/_catalog", token=token).status == 401
     admin_token = client.request("GET", "/service/token?scope=registry:catalog:*").json()["token"]
     assert client.request("GET", "/v2/_catalog", token=admin_token).status == 200
+
+
+def test_users_are_denied_what_they_do_not_hold(client: Client) -> None:
+    owner = users.create_user("owner", "Owner12345")
+    create_project("private", owner_id=owner.user_id, owner_name="owner", public=False)
+    users.create_user("stranger", "Stranger123")
+    stranger = ("stranger", "Stranger123")
+    assert push_image(client, "private/app", "v1", make_image("priv"), auth=("owner", "Owner12345")).status == 201
+    for method, path in (("GET", "/v2/private/app/manifests/v1"), ("POST", "/v2/private/app/blobs/uploads/"),
+                         ("DELETE", "/v2/private/app/manifests/v1"), ("GET", "/v2/private/app/tags/list")):
+        reply = client.request(method, path, auth=stranger)
+        assert reply.status == 403 and reply.error_codes == ["DENIED"], (method, path)
+    assert client.request("POST", "/v2/library/app/blobs/uploads/", auth=stranger).error_codes == ["DENIED"]
+    assert client.request("GET", "/v2/library/app/tags/list", auth=stranger).status == 404  # public: may pull
+    assert client.request("GET", "/v2/_catalog", auth=stranger).error_codes == ["DENIED"]
+    anonymous = client.request("GET", "/v2/private/app/manifests/v1", auth=None)
+    assert anonymous.status == 401
+    token = client.request("GET", "/service/token?scope=repository:private/app:pull,push", auth=stranger)
+    assert _claims(token.json()["token"])["access"][0]["actions"] == []
+    owner_token = client.request("GET", "/service/token?scope=repository:private/app:pull,push,delete",
+                                 auth=("owner", "Owner12345"))
+    assert _claims(owner_token.json()["token"])["access"][0]["actions"] == ["pull", "push", "delete"]

@@ -1,0 +1,63 @@
+"""The local stack, started exactly as `make run` starts it (infra/launcher.py), on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.support.net import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = ("admin", "Harbor12345")
+
+
+@dataclass(frozen=True)
+class Stack:
+    host: str  # host:port, as image references name it
+    log: Path
+
+    scheme: str = "http"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
+    def session(self, auth: tuple[str, str] | None = ADMIN) -> requests.Session:
+        session = requests.Session()
+        session.auth = auth
+        return session
+
+
+@contextmanager
+def local_stack(tmp: Path, *extra: str, env_extra: dict[str, str] | None = None) -> Iterator[Stack]:
+    port, emulator = free_port(), free_port()
+    log = tmp / "launcher.log"
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    env.update({"POWERTOOLS_LOG_LEVEL": "INFO", **(env_extra or {})})
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.launcher", "--port", str(port), "--emulator-port", str(emulator), *extra],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while b"Registry ready" not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"launcher did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    try:
+        yield Stack(f"127.0.0.1:{port}", log, "https" if "--tls" in extra else "http")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
