@@ -19,6 +19,9 @@ class Principal:
     user_id: int | None = None
     sysadmin: bool = False
     granted: tuple[Access, ...] | None = None
+    # Credentials were presented but not accepted: Harbor then serves the request as anonymous,
+    # and a 401 challenges for Basic credentials instead of a token.
+    rejected_credentials: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -26,6 +29,8 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+REJECTED = Principal(rejected_credentials=True)
+TOKEN_ACTION_ORDER = ("pull", "push", "delete", "*")
 
 
 def project_actions(principal: Principal, project: Project) -> frozenset[str]:

@@ -7,7 +7,15 @@ import binascii
 import json
 
 from chalicelib.auth import tokens, users
-from chalicelib.auth.access import ANONYMOUS, Principal, allows, project_actions, token_allows
+from chalicelib.auth.access import (
+    ANONYMOUS,
+    REJECTED,
+    TOKEN_ACTION_ORDER,
+    Principal,
+    allows,
+    project_actions,
+    token_allows,
+)
 from chalicelib.config import settings
 from chalicelib.errors import RegistryError
 from chalicelib.http import HttpRequest, HttpResponse
@@ -15,44 +23,49 @@ from chalicelib.projects import Project, get_project
 from chalicelib.registry.names import project_of, validate_name
 
 
-def _unauthorized(base_url: str, scope: str | None, message: str = "") -> RegistryError:
-    challenge = f'Bearer realm="{base_url}/service/token",service="{settings().token_service}"'
-    if scope:
-        challenge += f',scope="{scope}"'
+def _unauthorized(base_url: str, scope: str | None, message: str = "", *, basic: bool = False) -> RegistryError:
+    """401 with Harbor's challenge: Bearer (with the scope needed), or Basic after rejected credentials."""
+    if basic:
+        challenge = 'Basic realm="harbor"'
+    else:
+        challenge = f'Bearer realm="{base_url}/service/token",service="{settings().token_service}"'
+        if scope:
+            challenge += f',scope="{scope}"'
     return RegistryError("UNAUTHORIZED", message, headers={"Www-Authenticate": challenge})
 
 
 def authenticate(authorization: str | None, base_url: str) -> Principal:
-    """The caller named by an Authorization header; anonymous when there is none."""
+    """The caller named by an Authorization header. As in Harbor, wrong Basic credentials make the
+    caller anonymous (a public pull still works; anything else then answers 401)."""
     if not authorization:
         return ANONYMOUS
     scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() == "basic":
-        return _basic(credentials.strip(), base_url)
     if scheme.lower() == "bearer":
         try:
             subject, granted = tokens.verify(credentials.strip())
         except tokens.InvalidToken as error:
-            raise _unauthorized(base_url, None, "invalid or expired token") from error
+            raise _unauthorized(base_url, None, "invalid or expired token", basic=True) from error
         return Principal(username=subject, granted=tuple(granted))
-    raise _unauthorized(base_url, None, "unsupported authorization scheme")
+    if scheme.lower() == "basic":
+        return _basic(credentials.strip())
+    return REJECTED
 
 
-def _basic(credentials: str, base_url: str) -> Principal:
+def _basic(credentials: str) -> Principal:
     try:
         username, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as error:
-        raise _unauthorized(base_url, None, "malformed basic credentials") from error
+    except (binascii.Error, UnicodeDecodeError):
+        return REJECTED
     user = users.check_credentials(username, password) if username else None
     if user is None:
-        raise _unauthorized(base_url, None, "invalid username or password")
+        return REJECTED
     return Principal(username=user.username, user_id=user.user_id, sysadmin=user.sysadmin)
 
 
 def require_login(principal: Principal, base_url: str) -> None:
     """`GET /v2/` answers only to an authenticated caller (that is how `docker login` checks)."""
     if principal.anonymous:
-        raise _unauthorized(base_url, None)
+        raise _unauthorized(base_url, None, basic=principal.rejected_credentials)
 
 
 def require_repository(principal: Principal, name: str, action: str, base_url: str) -> None:
@@ -63,11 +76,11 @@ def require_repository(principal: Principal, name: str, action: str, base_url: s
             return
         # Denied: this path may read the project, to tell a missing project from missing rights.
         _require_project(name)
-        raise _unauthorized(base_url, scope, "insufficient scope")
+        raise _unauthorized(base_url, scope, "insufficient scope", basic=True)
     if principal.anonymous:
         project = get_project(project_of(name))  # public projects answer anonymous pulls
         if project is None or not allows(project_actions(principal, project), action):
-            raise _unauthorized(base_url, scope)
+            raise _unauthorized(base_url, scope, basic=principal.rejected_credentials)
         return
     if not allows(project_actions(principal, _require_project(name)), action):
         raise RegistryError("DENIED", f"{principal.username} may not {action} {name}")
@@ -77,9 +90,9 @@ def require_catalog(principal: Principal, base_url: str) -> None:
     if principal.granted is not None:
         if token_allows(principal, "registry", "catalog", "*"):
             return
-        raise _unauthorized(base_url, "registry:catalog:*", "insufficient scope")
+        raise _unauthorized(base_url, None, "insufficient scope", basic=True)
     if principal.anonymous:
-        raise _unauthorized(base_url, "registry:catalog:*")
+        raise _unauthorized(base_url, None, basic=True)  # Harbor challenges Basic on the catalog
     if not principal.sysadmin:
         raise RegistryError("DENIED", "only system administrators may list the catalog")
 
@@ -93,16 +106,17 @@ def _require_project(name: str) -> Project:
 
 
 def grant(principal: Principal, scopes: list[str]) -> list[tokens.Access]:
-    """What a token for these requested scopes carries: each request cut to what is held."""
+    """What a token carries, as Harbor: for a repository, every action the caller holds on its
+    project (`*` when pull, push and delete all are); for the catalog, `*` for a system admin."""
     granted: list[tokens.Access] = []
     projects: dict[str, Project | None] = {}
     for scope in scopes:
         parts = scope.split(":")
         if len(parts) != 3:
             continue
-        resource_type, name, requested = parts[0], parts[1], [a for a in parts[2].split(",") if a]
+        resource_type, name, requested = parts
         if resource_type == "registry" and name == "catalog":
-            held: frozenset[str] = frozenset({"*"}) if principal.sysadmin else frozenset()
+            held: frozenset[str] = frozenset({"*"}) if principal.sysadmin and "*" in requested else frozenset()
         elif resource_type == "repository":
             try:
                 validate_name(name)
@@ -115,7 +129,7 @@ def grant(principal: Principal, scopes: list[str]) -> list[tokens.Access]:
             held = project_actions(principal, project) if project else frozenset()
         else:
             continue
-        actions = tuple(a for a in requested if a in held)
+        actions = tuple(a for a in TOKEN_ACTION_ORDER if a in held)
         granted.append(tokens.Access(resource_type, name, actions))
     return granted
 
@@ -126,10 +140,16 @@ def token_scopes(raw_scopes: list[str]) -> list[str]:
 
 
 def token_response(request: HttpRequest) -> HttpResponse:
-    """GET /service/token: a bearer token for the requested scopes, cut to what the caller holds."""
+    """GET /service/token: a bearer token for the requested scopes with what the caller holds."""
+    service = request.param("service")
+    if service is not None and service != settings().token_service:
+        raise RegistryError("BAD_REQUEST", f"Unable to handle service: {service[:100]}", status=400)
     principal = authenticate(request.header("authorization"), request.base_url)
     if principal.granted is not None:
-        raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token")
-    access = grant(principal, token_scopes(request.params("scope")))
+        raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token", basic=True)
+    scopes = token_scopes(request.params("scope"))
+    if principal.anonymous and not scopes:  # `docker login` with wrong credentials
+        raise _unauthorized(request.base_url, None, "invalid username or password", basic=True)
+    access = grant(principal, scopes)
     return HttpResponse(200, {"Content-Type": "application/json"},
                         json.dumps(tokens.issue(principal.username, access)))

@@ -40,14 +40,18 @@ def test_repository_challenge_carries_scope(client: Client) -> None:
     assert 'scope="repository:library/app:pull,push"' in push.header("Www-Authenticate")
 
 
-def test_wrong_password_is_unauthorized(client: Client) -> None:
-    assert client.request("GET", "/v2/", auth=("admin", "wrong")).status == 401
-    assert client.request("GET", "/v2/", auth=("nobody", "x")).status == 401
-    garbage = client.gateway.invoke("GET", "/v2/", [("Authorization", "Basic !!!notbase64")])
-    assert garbage.status == 401
+def test_wrong_credentials_are_treated_as_anonymous_like_harbor(client: Client) -> None:
+    for reply in (client.request("GET", "/v2/", auth=("admin", "wrong")),
+                  client.request("GET", "/v2/", auth=("nobody", "x")),
+                  client.request("GET", "/v2/", headers={"Authorization": "Basic !!!notbase64"}, auth=None)):
+        assert reply.status == 401
+        assert reply.header("Www-Authenticate") == 'Basic realm="harbor"'
+    push_image(client, "library/app", "v1", make_image("public"))
+    assert client.request("GET", "/v2/library/app/manifests/v1", auth=("admin", "wrong")).status == 200
+    assert client.request("POST", "/v2/library/app/blobs/uploads/", auth=("admin", "wrong")).status == 401
 
 
-def test_token_has_harbor_claims_and_grants_requested_actions(client: Client) -> None:
+def test_token_has_harbor_claims_and_carries_every_held_action(client: Client) -> None:
     reply = client.request("GET", "/service/token?service=harbor-registry&scope=repository:library/app:pull,push")
     assert reply.status == 200
     body = reply.json()
@@ -59,7 +63,8 @@ def test_token_has_harbor_claims_and_grants_requested_actions(client: Client) ->
     assert claims["sub"] == "admin"
     assert claims["aud"] == "harbor-registry"
     assert claims["exp"] - claims["iat"] == 1800
-    assert claims["access"] == [{"type": "repository", "name": "library/app", "actions": ["pull", "push"]}]
+    assert claims["access"] == [{"type": "repository", "name": "library/app",
+                                 "actions": ["pull", "push", "delete", "*"]}]
     assert jwt.get_unverified_header(body["token"])["alg"] == "RS256"
 
 
@@ -78,7 +83,7 @@ def test_token_authorizes_pull_and_push(client: Client) -> None:
     assert client.request("GET", "/v2/library/app/manifests/v1", token=token).status == 200
     other = client.request("GET", "/v2/library/other/manifests/v1", token=token)
     assert other.status == 401
-    assert 'scope="repository:library/other:pull"' in other.header("Www-Authenticate")
+    assert other.header("Www-Authenticate") == 'Basic realm="harbor"'  # Harbor's answer to a bad token
 
 
 def test_pull_only_token_cannot_push_or_delete(client: Client) -> None:
@@ -144,4 +149,16 @@ def test_users_are_denied_what_they_do_not_hold(client: Client) -> None:
     assert _claims(token.json()["token"])["access"][0]["actions"] == []
     owner_token = client.request("GET", "/service/token?scope=repository:private/app:pull,push,delete",
                                  auth=("owner", "Owner12345"))
-    assert _claims(owner_token.json()["token"])["access"][0]["actions"] == ["pull", "push", "delete"]
+    assert _claims(owner_token.json()["token"])["access"][0]["actions"] == ["pull", "push", "delete", "*"]
+
+
+def test_token_service_refuses_unknown_service_and_anonymous_login(client: Client) -> None:
+    unknown = client.request("GET", "/service/token?service=other&scope=repository:library/app:pull")
+    assert unknown.status == 400
+    assert unknown.json()["errors"][0]["message"] == "Unable to handle service: other"
+    login = client.request("GET", "/service/token?service=harbor-registry", auth=("admin", "wrong"))
+    assert login.status == 401
+    assert client.request("GET", "/service/token?service=harbor-registry").status == 200
+    anonymous_with_scope = client.request("GET", "/service/token?scope=repository:library/app:pull",
+                                          auth=("admin", "wrong"))
+    assert _claims(anonymous_with_scope.json()["token"])["sub"] == ""
