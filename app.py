@@ -1,4 +1,4 @@
-"""The HTTP API (deployed by Chalice as the API Lambda): /v2/, /service/token.
+"""The HTTP API (deployed by Chalice as the API Lambda): /v2/, /api/v2.0/, /service/token.
 
 Each route only adapts the API Gateway request to chalicelib's HttpRequest and back.
 """
@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, Response
 
+from chalicelib.api import router as api_router
 from chalicelib.auth import service as auth_service
 from chalicelib.config import settings
-from chalicelib.errors import RegistryError, internal_error_body
+from chalicelib.errors import ServiceError, internal_error_body
 from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.registry import api as registry_api
@@ -49,6 +51,14 @@ def registry() -> Response:
     return _serve(registry_api.handle, (app.current_request.uri_params or {}).get("proxy", ""))
 
 
+@app.route("/api/v2.0/{proxy+}", methods=REGISTRY_METHODS, content_types=ANY_CONTENT)
+def harbor_api() -> Response:
+    response = _serve(api_router.handle, (app.current_request.uri_params or {}).get("proxy", ""))
+    # Harbor echoes the caller's X-Request-Id (or makes one) on every answer, errors included.
+    response.headers.setdefault("X-Request-Id", app.current_request.headers.get("x-request-id") or str(uuid.uuid4()))
+    return response
+
+
 @app.route("/service/token", methods=["GET"])
 def token() -> Response:
     return _serve(auth_service.token_response, "")
@@ -79,8 +89,8 @@ def _serve(handler: Callable[[HttpRequest], HttpResponse], path: str) -> Respons
     request = _request(path)
     try:
         answer = handler(request)
-    except RegistryError as error:
-        answer = HttpResponse(error.status, {"Content-Type": "application/json", **error.headers},
+    except ServiceError as error:
+        answer = HttpResponse(error.status, {"Content-Type": "application/json; charset=utf-8", **error.headers},
                               json.dumps(error.body()))
     except Exception:
         logger.exception("unhandled error")

@@ -1,7 +1,8 @@
 """Error envelopes: the OCI distribution error JSON on /v2/ and Harbor's on /api/v2.0/.
 
-Services raise RegistryError; app.py turns it into a response. Anything else becomes a 500
-whose body never carries internals.
+Both are {"errors":[{"code","message"}]} (OCI adds "detail"). Services raise ServiceError with a
+code of either table; app.py turns it into a response. Anything else becomes a 500 whose body
+never carries internals.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# code -> (HTTP status, default message), as in the OCI distribution spec.
-OCI_CODES: dict[str, tuple[int, str]] = {
+# code -> (HTTP status, default message): the OCI distribution spec's codes, then Harbor's
+# (src/lib/errors/const.go; semantics-2.6.md section 0).
+CODES: dict[str, tuple[int, str]] = {
     "BLOB_UNKNOWN": (404, "blob unknown to registry"),
     "BLOB_UPLOAD_INVALID": (400, "blob upload invalid"),
     "BLOB_UPLOAD_UNKNOWN": (404, "blob upload unknown to registry"),
@@ -27,11 +29,18 @@ OCI_CODES: dict[str, tuple[int, str]] = {
     "TOOMANYREQUESTS": (429, "too many requests"),
     "RANGE_INVALID": (416, "invalid content range"),
     "PAGINATION_NUMBER_INVALID": (400, "invalid number of results requested"),
+    "BAD_REQUEST": (400, "bad request"),
+    "FORBIDDEN": (403, "forbidden"),
+    "NOT_FOUND": (404, "resource not found"),
+    "METHOD_NOT_ALLOWED": (405, "method not allowed"),
+    "CONFLICT": (409, "conflict"),
+    "PRECONDITION": (412, "precondition failed"),
+    "UNPROCESSABLE_ENTITY": (422, "unprocessable entity"),
 }
 
 
 @dataclass
-class RegistryError(Exception):
+class ServiceError(Exception):
     code: str
     message: str = ""
     detail: Any = None
@@ -39,7 +48,7 @@ class RegistryError(Exception):
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        default_status, default_message = OCI_CODES.get(self.code, (500, "internal error"))
+        default_status, default_message = CODES.get(self.code, (500, "internal error"))
         self.status = self.status or default_status
         self.message = self.message or default_message
         super().__init__(self.message)
@@ -53,3 +62,9 @@ class RegistryError(Exception):
 
 def internal_error_body() -> dict[str, Any]:
     return {"errors": [{"code": "UNKNOWN", "message": "internal server error"}]}
+
+
+def harbor_error(code: str, cause: str | None = None) -> ServiceError:
+    """Harbor's message convention: the code's default message, then ": <cause>" when there is one."""
+    default = CODES[code][1]
+    return ServiceError(code, f"{default}: {cause}" if cause else default)

@@ -1,13 +1,51 @@
-"""Who may do what on a project's repositories (Harbor's RBAC matrix grows here)."""
+"""Who may do what: the caller (Principal) and Harbor 2.6's RBAC matrix (semantics-2.6.md 9.1).
+
+A permission is (resource, action). Project roles: projectAdmin=1, developer=2, guest=3,
+maintainer=4, limitedGuest=5. A system admin holds every permission. Public projects give anyone
+(anonymous included) the read permissions of PUBLIC.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from chalicelib.auth.tokens import Access
-from chalicelib.projects import Project
+from chalicelib.projects import Project, role_of
 
-ALL_ACTIONS = frozenset({"pull", "push", "delete", "*"})
+Permission = tuple[str, str]
+
+PROJECT_ADMIN, DEVELOPER, GUEST, MAINTAINER, LIMITED_GUEST = 1, 2, 3, 4, 5
+ROLE_NAMES = {PROJECT_ADMIN: "projectAdmin", DEVELOPER: "developer", GUEST: "guest", MAINTAINER: "maintainer",
+              LIMITED_GUEST: "limitedGuest"}
+
+
+def _perms(resource: str, *actions: str) -> frozenset[Permission]:
+    return frozenset((resource, action) for action in actions)
+
+
+PUBLIC = (_perms("project", "read") | _perms("label", "read", "list") | _perms("repository", "list", "pull")
+          | _perms("artifact", "read", "list") | _perms("tag", "list") | _perms("accessory", "list")
+          | _perms("artifact-addition", "read") | _perms("scan", "read") | _perms("scanner", "read"))
+_LIMITED_GUEST = PUBLIC | _perms("repository", "read") | _perms("metadata", "read", "list")
+_GUEST = _LIMITED_GUEST | _perms("log", "list") | _perms("member", "read", "list") | _perms("robot", "read", "list")
+_DEVELOPER = (_GUEST | _perms("repository", "push", "update") | _perms("tag", "create")
+              | _perms("artifact-label", "create", "delete") | _perms("export-cve", "create", "read", "list")
+              | _perms("artifact", "create"))
+_MAINTAINER = (_DEVELOPER | _perms("artifact", "delete") | _perms("repository", "delete") | _perms("tag", "delete")
+               | _perms("label", "create", "update", "delete") | _perms("scan", "create", "stop")
+               | _perms("metadata", "update") | _perms("tag-retention", "read", "list", "create", "update", "delete")
+               | _perms("immutable-tag", "read", "list", "create", "update", "delete"))
+_PROJECT_ADMIN = (_MAINTAINER | _perms("member", "create", "update", "delete")
+                  | _perms("robot", "create", "update", "delete") | _perms("project", "update", "delete")
+                  | _perms("metadata", "create", "delete") | _perms("configuration", "read", "update"))
+ROLE_PERMISSIONS: dict[int, frozenset[Permission]] = {
+    PROJECT_ADMIN: _PROJECT_ADMIN, MAINTAINER: _MAINTAINER, DEVELOPER: _DEVELOPER, GUEST: _GUEST,
+    LIMITED_GUEST: _LIMITED_GUEST,
+}
+# Registry actions on a repository and the permission each needs.
+REGISTRY_ACTIONS: dict[str, Permission] = {
+    "pull": ("repository", "pull"), "push": ("repository", "push"), "delete": ("repository", "delete")}
+TOKEN_ACTION_ORDER = ("pull", "push", "delete", "*")
 
 
 @dataclass(frozen=True)
@@ -30,16 +68,29 @@ class Principal:
 
 ANONYMOUS = Principal()
 REJECTED = Principal(rejected_credentials=True)
-TOKEN_ACTION_ORDER = ("pull", "push", "delete", "*")
+
+
+def project_role(principal: Principal, project: Project) -> int | None:
+    if principal.user_id is None:
+        return None
+    return role_of(project.name, principal.user_id)
+
+
+def project_permissions(principal: Principal, project: Project, role: int | None = None) -> frozenset[Permission]:
+    """Everything the principal may do in the project (reads the membership unless `role` is given)."""
+    if principal.sysadmin:
+        return _PROJECT_ADMIN
+    if role is None:
+        role = project_role(principal, project)
+    held = ROLE_PERMISSIONS.get(role, frozenset()) if role else frozenset()
+    return held | PUBLIC if project.public else held
 
 
 def project_actions(principal: Principal, project: Project) -> frozenset[str]:
-    """Repository actions the principal holds in the project."""
-    if principal.sysadmin:
-        return ALL_ACTIONS
-    if principal.user_id is not None and principal.user_id == project.owner_id:
-        return ALL_ACTIONS
-    return frozenset({"pull"}) if project.public else frozenset()
+    """Registry actions (pull, push, delete, and * when all three) held on the project's repositories."""
+    permissions = project_permissions(principal, project)
+    actions = {action for action, needed in REGISTRY_ACTIONS.items() if needed in permissions}
+    return frozenset(actions | ({"*"} if len(actions) == len(REGISTRY_ACTIONS) else set()))
 
 
 def allows(held: frozenset[str] | set[str], action: str) -> bool:

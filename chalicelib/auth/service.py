@@ -17,13 +17,13 @@ from chalicelib.auth.access import (
     token_allows,
 )
 from chalicelib.config import settings
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.projects import Project, get_project
 from chalicelib.registry.names import project_of, validate_name
 
 
-def _unauthorized(base_url: str, scope: str | None, message: str = "", *, basic: bool = False) -> RegistryError:
+def _unauthorized(base_url: str, scope: str | None, message: str = "", *, basic: bool = False) -> ServiceError:
     """401 with Harbor's challenge: Bearer (with the scope needed), or Basic after rejected credentials."""
     if basic:
         challenge = 'Basic realm="harbor"'
@@ -31,7 +31,7 @@ def _unauthorized(base_url: str, scope: str | None, message: str = "", *, basic:
         challenge = f'Bearer realm="{base_url}/service/token",service="{settings().token_service}"'
         if scope:
             challenge += f',scope="{scope}"'
-    return RegistryError("UNAUTHORIZED", message, headers={"Www-Authenticate": challenge})
+    return ServiceError("UNAUTHORIZED", message, headers={"Www-Authenticate": challenge})
 
 
 def authenticate(authorization: str | None, base_url: str) -> Principal:
@@ -83,7 +83,7 @@ def require_repository(principal: Principal, name: str, action: str, base_url: s
             raise _unauthorized(base_url, scope, basic=principal.rejected_credentials)
         return
     if not allows(project_actions(principal, _require_project(name)), action):
-        raise RegistryError("DENIED", f"{principal.username} may not {action} {name}")
+        raise ServiceError("DENIED", f"{principal.username} may not {action} {name}")
 
 
 def require_catalog(principal: Principal, base_url: str) -> None:
@@ -94,13 +94,13 @@ def require_catalog(principal: Principal, base_url: str) -> None:
     if principal.anonymous:
         raise _unauthorized(base_url, None, basic=True)  # Harbor challenges Basic on the catalog
     if not principal.sysadmin:
-        raise RegistryError("DENIED", "only system administrators may list the catalog")
+        raise ServiceError("DENIED", "only system administrators may list the catalog")
 
 
 def _require_project(name: str) -> Project:
     project = get_project(project_of(name))
     if project is None:
-        raise RegistryError("NAME_UNKNOWN", f"project {project_of(name)} not found; create it first",
+        raise ServiceError("NAME_UNKNOWN", f"project {project_of(name)} not found; create it first",
                             detail={"name": name})
     return project
 
@@ -120,7 +120,7 @@ def grant(principal: Principal, scopes: list[str]) -> list[tokens.Access]:
         elif resource_type == "repository":
             try:
                 validate_name(name)
-            except RegistryError:
+            except ServiceError:
                 continue
             project_name = project_of(name)
             if project_name not in projects:
@@ -143,7 +143,7 @@ def token_response(request: HttpRequest) -> HttpResponse:
     """GET /service/token: a bearer token for the requested scopes with what the caller holds."""
     service = request.param("service")
     if service is not None and service != settings().token_service:
-        raise RegistryError("BAD_REQUEST", f"Unable to handle service: {service[:100]}", status=400)
+        raise ServiceError("BAD_REQUEST", f"Unable to handle service: {service[:100]}", status=400)
     principal = authenticate(request.header("authorization"), request.base_url)
     if principal.granted is not None:
         raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token", basic=True)

@@ -6,7 +6,7 @@ import json
 
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.registry import blobs, listing, manifests, uploads
 from chalicelib.registry.digests import parse_digest
@@ -17,7 +17,7 @@ _ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push", "PATCH
 
 
 def handle(request: HttpRequest) -> HttpResponse:
-    """Answer one /v2/ request; RegistryError carries every refusal."""
+    """Answer one /v2/ request; ServiceError carries every refusal."""
     principal = auth.authenticate(request.header("authorization"), request.base_url)
     path = request.path
     if path == "":
@@ -29,12 +29,12 @@ def handle(request: HttpRequest) -> HttpResponse:
                      "repositories", None)
     route = parse_route(path)
     if request.method not in _ACTIONS:
-        raise RegistryError("UNSUPPORTED", f"{request.method} is not supported here")
+        raise ServiceError("UNSUPPORTED", f"{request.method} is not supported here")
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
     auth.require_repository(principal, route.name, action, request.base_url)
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
     if handler is None:
-        raise RegistryError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
+        raise ServiceError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
     return handler(request, route, principal)
 
 
@@ -127,7 +127,7 @@ def _may_pull(principal: Principal, source: str, base_url: str) -> bool:
     """Mounting needs pull on the source; without it the client just gets a normal upload."""
     try:
         auth.require_repository(principal, validate_name(source), "pull", base_url)
-    except RegistryError:
+    except ServiceError:
         return False
     return True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.registry.digests import algorithm_of, digest_of
 from chalicelib.store import keys, metadata, objects
 
@@ -13,7 +13,7 @@ def linked_size(name: str, digest: str) -> int:
     """Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. One DynamoDB read."""
     item = metadata.get(keys.repository(name), keys.blob(digest))
     if item is None:
-        raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest})
+        raise ServiceError("BLOB_UNKNOWN", detail={"digest": digest})
     return int(item["size"])
 
 
@@ -28,7 +28,7 @@ def unlink(name: str, digest: str) -> None:
     try:
         metadata.delete(keys.repository(name), keys.blob(digest), must_exist=True)
     except metadata.ConditionFailed as error:
-        raise RegistryError("BLOB_UNKNOWN", detail={"digest": digest}) from error
+        raise ServiceError("BLOB_UNKNOWN", detail={"digest": digest}) from error
 
 
 def link(name: str, digest: str, size: int) -> None:
@@ -59,7 +59,7 @@ def mount(name: str, digest: str, source: str) -> int | None:
 def put_monolithic(name: str, digest: str, data: bytes) -> None:
     """A whole blob in one request (POST ?digest=): verified, stored once, linked."""
     if digest_of(data, algorithm_of(digest)) != digest:
-        raise RegistryError("DIGEST_INVALID", detail={"digest": digest})
+        raise ServiceError("DIGEST_INVALID", detail={"digest": digest})
     if known_size(digest) is None:
         objects.put(objects.blob_key(digest), data)
         record(digest, len(data))

@@ -14,7 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 
 _DIGEST = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
 _ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
@@ -27,8 +27,8 @@ def parse_digest(value: str) -> str:
     if _DIGEST.match(value or ""):
         return value
     if _ANY_DIGEST.match(value or "") and value.split(":", 1)[0] not in ALGORITHMS:
-        raise RegistryError("DIGEST_INVALID", f"unsupported digest algorithm: {value.split(':', 1)[0]}")
-    raise RegistryError("DIGEST_INVALID", f"invalid digest: {value!r}")
+        raise ServiceError("DIGEST_INVALID", f"unsupported digest algorithm: {value.split(':', 1)[0]}")
+    raise ServiceError("DIGEST_INVALID", f"invalid digest: {value!r}")
 
 
 def is_digest(value: str) -> bool:

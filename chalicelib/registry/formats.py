@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.registry.digests import is_digest
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -35,8 +35,8 @@ class ParsedManifest:
     annotations: dict[str, str] = field(default_factory=dict)
 
 
-def _invalid(message: str, **detail: Any) -> RegistryError:
-    return RegistryError("MANIFEST_INVALID", message, detail=detail or None)
+def _invalid(message: str, **detail: Any) -> ServiceError:
+    return ServiceError("MANIFEST_INVALID", message, detail=detail or None)
 
 
 def _descriptor(raw: Any, where: str) -> Descriptor:

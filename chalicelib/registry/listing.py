@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.registry.formats import OCI_INDEX
 from chalicelib.store import keys, metadata
 
@@ -24,7 +24,7 @@ def page_size(raw: str | None) -> int:
     if raw is None or raw == "":
         return MAX_PAGE
     if not raw.isdigit():
-        raise RegistryError("PAGINATION_NUMBER_INVALID", detail={"n": raw[:20]})
+        raise ServiceError("PAGINATION_NUMBER_INVALID", detail={"n": raw[:20]})
     return min(int(raw), MAX_PAGE)
 
 
@@ -39,7 +39,7 @@ def tags(name: str, n: int, last: str | None) -> Page:
     items, more = metadata.query(keys.repository(name), keys.TAG_PREFIX, after=after, limit=n, projection="SK")
     names = [i["SK"][len(keys.TAG_PREFIX):] for i in items]
     if not names and not last and metadata.get(keys.CATALOG, name) is None:
-        raise RegistryError("NAME_UNKNOWN", detail={"name": name})
+        raise ServiceError("NAME_UNKNOWN", detail={"name": name})
     return Page(names, _link(f"/v2/{name}/tags/list", n, names[-1]) if more else None)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.registry import formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
 from chalicelib.store import keys, metadata, objects
@@ -21,8 +21,8 @@ class StoredManifest:
     body: bytes | None  # None for HEAD, which never loads the body
 
 
-def _unknown(reference: str) -> RegistryError:
-    return RegistryError("MANIFEST_UNKNOWN", detail={"reference": reference})
+def _unknown(reference: str) -> ServiceError:
+    return ServiceError("MANIFEST_UNKNOWN", detail={"reference": reference})
 
 
 def resolve(name: str, reference: str) -> str:
@@ -42,7 +42,7 @@ def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> Sto
     if item is None:
         raise _unknown(reference)
     if not formats.accepts(accept, item["media_type"]):
-        raise RegistryError("MANIFEST_UNKNOWN", f"{item['media_type']} found, but the Accept header "
+        raise ServiceError("MANIFEST_UNKNOWN", f"{item['media_type']} found, but the Accept header "
                             "does not allow it", detail={"reference": reference})
     body = None
     if with_body:
@@ -54,11 +54,11 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     """Store a manifest (and move the tag when the reference is one). Returns (digest, subject)."""
     cfg = settings()
     if len(body) > cfg.manifest_max_bytes:
-        raise RegistryError("SIZE_INVALID", f"manifest exceeds {cfg.manifest_max_bytes} bytes", status=413)
+        raise ServiceError("SIZE_INVALID", f"manifest exceeds {cfg.manifest_max_bytes} bytes", status=413)
     parsed = formats.parse(body, content_type)
     digest = digest_of(body, algorithm_of(reference) if is_digest(reference) else "sha256")
     if is_digest(reference) and digest != reference:
-        raise RegistryError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
+        raise ServiceError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
     _require_references(name, parsed)
     now = clock.iso()
     item: metadata.Item = {
@@ -107,7 +107,7 @@ def _require_references(name: str, parsed: formats.ParsedManifest) -> None:
     found = {i["SK"] for i in metadata.batch_get((keys.repository(name), sk) for sk in wanted)}
     missing = [digest for sk, digest in wanted.items() if sk not in found]
     if missing:
-        raise RegistryError("MANIFEST_BLOB_UNKNOWN", detail={"digests": sorted(missing)})
+        raise ServiceError("MANIFEST_BLOB_UNKNOWN", detail={"digests": sorted(missing)})
 
 
 def delete(name: str, reference: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.errors import RegistryError
+from chalicelib.errors import ServiceError
 from chalicelib.registry import blobs
 from chalicelib.registry.digests import ALGORITHMS, ResumableHash, algorithm_of
 from chalicelib.store import keys, metadata, objects
@@ -45,8 +45,8 @@ class Session:
         return objects.upload_key(self.upload_id, f"pending-{self.version if version is None else version}")
 
 
-def _unknown(upload_id: str) -> RegistryError:
-    return RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload_id[:64]})
+def _unknown(upload_id: str) -> ServiceError:
+    return ServiceError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload_id[:64]})
 
 
 def start(name: str) -> Session:
@@ -78,11 +78,11 @@ def check_range(session: Session, content_range: str | None, length: int) -> Non
         return
     match = _CONTENT_RANGE.match(content_range.strip())
     if not match:
-        raise RegistryError("BLOB_UPLOAD_INVALID", "malformed Content-Range",
+        raise ServiceError("BLOB_UPLOAD_INVALID", "malformed Content-Range",
                             detail={"Content-Range": content_range[:64]})
     begin, end = int(match[1]), int(match[2])
     if begin != session.offset or end < begin or end - begin + 1 != length:
-        raise RegistryError("RANGE_INVALID", "chunk out of order or of the wrong length",
+        raise ServiceError("RANGE_INVALID", "chunk out of order or of the wrong length",
                             status=416, headers=progress_headers(session))
 
 
@@ -131,7 +131,7 @@ def append(session: Session, data: bytes) -> Session:
              **({":m": multipart_id} if multipart_id else {})},
             condition="version = :old", names={"#o": "offset"})
     except metadata.ConditionFailed as error:
-        raise RegistryError("RANGE_INVALID", "a concurrent chunk changed this upload", status=416,
+        raise ServiceError("RANGE_INVALID", "a concurrent chunk changed this upload", status=416,
                             headers=progress_headers(session)) from error
     if session.pending:
         objects.delete(session.pending_key())
@@ -146,7 +146,7 @@ def finish(session: Session, digest: str, data: bytes) -> int:
     actual = _hashes(session, data)[algorithm_of(digest)].digest()
     if actual != digest:
         cancel(session)
-        raise RegistryError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
+        raise ServiceError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
     size = session.offset + len(data)
     if blobs.known_size(digest) is None:
         _store(session, digest, _buffered(session, data))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -88,6 +88,24 @@ def query(pk: str, prefix: str = "", *, after: str | None = None, limit: int | N
             return items, items[-1]["SK"]
         if "LastEvaluatedKey" not in raw:
             return items, None
+        args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+
+
+def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: int = 500) -> Iterator[Item]:
+    """Stream one partition's items (SK order) page by page, never holding more than a page."""
+    condition = "PK = :pk"
+    values: dict[str, Any] = {":pk": {"S": pk}}
+    if prefix:
+        condition += " AND begins_with(SK, :prefix)"
+        values[":prefix"] = {"S": prefix}
+    args: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": condition,
+                            "ExpressionAttributeValues": values, "Limit": page_size,
+                            "ScanIndexForward": not descending}
+    while True:
+        raw = client("dynamodb").query(**args)
+        yield from (_from_ddb(i) for i in raw["Items"])
+        if "LastEvaluatedKey" not in raw:
+            return
         args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
 
 

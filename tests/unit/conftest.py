@@ -80,3 +80,10 @@ def shared_gateway() -> gateway.Gateway:
 def client(stack: None, shared_gateway: gateway.Gateway) -> Client:
     shared_gateway.enforce_limits = False
     return Client(shared_gateway)
+
+
+def api(client: Client, method: str, path: str, body: Any = None, **kwargs: Any) -> Reply:
+    """A Harbor API call: JSON body, path under /api/v2.0."""
+    headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+    raw = json.dumps(body).encode() if body is not None else b""
+    return client.request(method, f"/api/v2.0{path}", body=raw, headers=headers, **kwargs)

@@ -1,0 +1,85 @@
+"""What every Harbor API handler needs: the caller, access checks with Harbor's statuses, JSON answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.auth import service as auth
+from chalicelib.auth.access import ANONYMOUS, Permission, Principal, project_permissions, project_role
+from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.projects import Project, get_project, get_project_by_id
+
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    request: HttpRequest
+    principal: Principal
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> ApiContext:
+        principal = auth.authenticate(request.header("authorization"), request.base_url)
+        # Registry tokens are for /v2/ only; the API knows Basic credentials.
+        return cls(request, ANONYMOUS if principal.granted is not None else principal)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON object sent; 400 when the body is missing or not an object."""
+        try:
+            document = json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise harbor_error("BAD_REQUEST", "the request body is not valid JSON") from error
+        if not isinstance(document, dict):
+            raise harbor_error("BAD_REQUEST", "the request body must be a JSON object")
+        return document
+
+    def require_authenticated(self) -> None:
+        if self.principal.anonymous:
+            raise harbor_error("UNAUTHORIZED")
+
+    def require_sysadmin(self) -> None:
+        self.require_authenticated()
+        if not self.principal.sysadmin:
+            raise ServiceError("FORBIDDEN", f"forbidden: {self.principal.username}")
+
+    def _denied(self) -> ServiceError:
+        return harbor_error("UNAUTHORIZED" if self.principal.anonymous else "FORBIDDEN")
+
+    def project(self, name_or_id: str, permission: Permission) -> Project:
+        """The project named by a path (name, or id unless X-Is-Resource-Name), if the caller holds
+        `permission` in it. As in Harbor, a project the caller may not see answers 401/403, not 404."""
+        is_name = (self.request.header("x-is-resource-name") or "").lower() == "true"
+        project = get_project(name_or_id) if is_name or not name_or_id.isdigit() else get_project_by_id(
+            int(name_or_id))
+        if project is None:
+            if self.principal.sysadmin:
+                raise harbor_error("NOT_FOUND", f"project {name_or_id} not found")
+            raise self._denied()
+        self.require(project, permission)
+        return project
+
+    def require(self, project: Project, permission: Permission) -> None:
+        if permission not in project_permissions(self.principal, project):
+            raise self._denied()
+
+    def role(self, project: Project) -> int | None:
+        return project_role(self.principal, project)
+
+
+def respond(status: int, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
+    answer_headers = {"Content-Type": JSON, **(headers or {})}
+    return HttpResponse(status, answer_headers, json.dumps(body) if body is not None else "")
+
+
+def bool_param(request: HttpRequest, name: str) -> bool | None:
+    raw = request.param(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise ServiceError("UNPROCESSABLE_ENTITY", f"{name} in query must be of type bool: \"{raw[:20]}\"")

@@ -1,0 +1,47 @@
+"""Dispatch of /api/v2.0/<path> to the resource handlers, by method and path template.
+
+Path segments are URL-decoded once more here: Harbor clients double-encode repository names
+(a/b -> a%252Fb), and API Gateway has decoded the first layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from chalicelib.api import members, projects, system, users
+from chalicelib.api.context import ApiContext
+from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.http import HttpRequest, HttpResponse
+
+Handler = Callable[..., HttpResponse]
+ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES]
+
+
+def _match(template: str, segments: list[str]) -> dict[str, str] | None:
+    parts = template.strip("/").split("/")
+    if len(parts) != len(segments):
+        return None
+    params: dict[str, str] = {}
+    for part, segment in zip(parts, segments, strict=True):
+        if part.startswith("{"):
+            params[part[1:-1]] = segment
+        elif part != segment:
+            return None
+    return params
+
+
+def handle(request: HttpRequest) -> HttpResponse:
+    segments = [unquote(s) for s in request.path.strip("/").split("/")]
+    allowed = False
+    for method, template, handler in ROUTES:
+        params = _match(template, segments)
+        if params is None:
+            continue
+        if method != request.method:
+            allowed = True
+            continue
+        return handler(ApiContext.of(request), **params)
+    if allowed:
+        raise ServiceError("METHOD_NOT_ALLOWED", "method not allowed")
+    raise harbor_error("NOT_FOUND", f"no API resource at /api/v2.0/{request.path[:200]}")

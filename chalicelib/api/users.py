@@ -1,0 +1,147 @@
+"""/users: accounts, the current user, search, passwords and the admin flag (Harbor's db_auth mode)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.api.context import ApiContext, respond
+from chalicelib.api.paging import list_headers, page_of, query_of, window
+from chalicelib.auth import users
+from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.http import HttpResponse
+
+_USERNAME_FORBIDDEN = re.compile(r'[,~#$%"]')
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def user_json(user: users.User) -> dict[str, Any]:
+    return {"user_id": user.user_id, "username": user.username, "email": user.email, "realname": user.realname,
+            "comment": user.comment, "sysadmin_flag": user.sysadmin, "admin_role_in_auth": False,
+            "creation_time": user.creation_time, "update_time": user.update_time}
+
+
+def _check_password_policy(password: Any) -> str:
+    """Harbor's rule: 8 to 128 characters with at least one upper-case letter, one lower-case, one digit."""
+    if not isinstance(password, str) or not (8 <= len(password) <= 128) or not re.search(r"[A-Z]", password) \
+            or not re.search(r"[a-z]", password) or not re.search(r"\d", password):
+        raise harbor_error("BAD_REQUEST", "the password must be 8 to 128 characters long with at least one "
+                                          "uppercase letter, one lowercase letter and one number")
+    return password
+
+
+def _check_profile(body: dict[str, Any], user_id: int | None) -> dict[str, str]:
+    email, realname, comment = body.get("email", ""), body.get("realname", ""), body.get("comment", "")
+    if not all(isinstance(v, str) for v in (email, realname, comment)):
+        raise harbor_error("BAD_REQUEST", "email, realname and comment must be strings")
+    if email and (len(email) > 255 or not _EMAIL.match(email)):
+        raise harbor_error("BAD_REQUEST", f"invalid email: {email[:100]}")
+    if len(realname) > 255 or len(comment) > 30_000:
+        raise harbor_error("BAD_REQUEST", "realname or comment too long")
+    if email and users.email_taken(email, user_id):
+        raise ServiceError("CONFLICT", f"conflict: email {email} is already used")
+    return {"email": email, "realname": realname, "comment": comment}
+
+
+def create_user(ctx: ApiContext) -> HttpResponse:
+    ctx.require_sysadmin()  # self-registration is off
+    body = ctx.body()
+    username = body.get("username")
+    if not isinstance(username, str) or not username or len(username) > 255 or _USERNAME_FORBIDDEN.search(username) \
+            or username.strip() != username:
+        raise harbor_error("BAD_REQUEST", "username is required, at most 255 characters, without ,~#$%\" or spaces "
+                                          "at either end")
+    password = _check_password_policy(body.get("password"))
+    profile = _check_profile(body, None)
+    try:
+        user = users.create_user(username, password, **profile)
+    except users.UserExists as error:
+        raise ServiceError("CONFLICT", f"conflict: username {username} is already used") from error
+    return respond(201, headers={"Location": f"/api/v2.0/users/{user.user_id}"})
+
+
+def list_users(ctx: ApiContext) -> HttpResponse:
+    ctx.require_sysadmin()
+    page = page_of(ctx.request)
+    conditions = query_of(ctx.request, ("username", "email", "user_id"))
+    selected, total = window(users.iter_users(), page, lambda u: all(
+        c.matches(getattr(u, key)) for key, c in conditions.items()))
+    return respond(200, [user_json(u) for u in selected], list_headers(ctx.request, "/api/v2.0/users", page, total))
+
+
+def search_users(ctx: ApiContext) -> HttpResponse:
+    ctx.require_authenticated()
+    page = page_of(ctx.request)
+    name = (ctx.request.param("username") or "").lower()
+    if not name:
+        raise ServiceError("UNPROCESSABLE_ENTITY", "username in query is required")
+    selected, total = window(users.iter_users(), page, lambda u: name in u.username.lower())
+    return respond(200, [{"user_id": u.user_id, "username": u.username} for u in selected],
+                   list_headers(ctx.request, "/api/v2.0/users/search", page, total))
+
+
+def current_user(ctx: ApiContext) -> HttpResponse:
+    ctx.require_authenticated()
+    return respond(200, user_json(users.get_user(ctx.principal.username)))  # type: ignore[arg-type]
+
+
+def _target(ctx: ApiContext, user_id: str, *, self_allowed: bool) -> users.User:
+    ctx.require_authenticated()
+    is_self = str(ctx.principal.user_id) == user_id
+    if not ctx.principal.sysadmin and not (self_allowed and is_self):
+        raise harbor_error("FORBIDDEN")
+    user = users.get_user_by_id(int(user_id)) if user_id.isdigit() else None
+    if user is None:
+        raise harbor_error("NOT_FOUND", f"user {user_id[:20]} not found")
+    return user
+
+
+def get_user(ctx: ApiContext, user_id: str) -> HttpResponse:
+    return respond(200, user_json(_target(ctx, user_id, self_allowed=True)))
+
+
+def update_profile(ctx: ApiContext, user_id: str) -> HttpResponse:
+    user = _target(ctx, user_id, self_allowed=True)
+    users.update_profile(user, **_check_profile(ctx.body(), user.user_id))
+    return respond(200)
+
+
+def delete_user(ctx: ApiContext, user_id: str) -> HttpResponse:
+    user = _target(ctx, user_id, self_allowed=False)
+    if user.username == "admin" or user.user_id == ctx.principal.user_id:
+        raise harbor_error("FORBIDDEN", "the admin account and your own account cannot be deleted")
+    users.delete_user(user)
+    return respond(200)
+
+
+def change_password(ctx: ApiContext, user_id: str) -> HttpResponse:
+    user = _target(ctx, user_id, self_allowed=True)
+    body = ctx.body()
+    new_password = _check_password_policy(body.get("new_password"))
+    if user.user_id == ctx.principal.user_id:  # changing one's own password needs the old one
+        if not isinstance(body.get("old_password"), str) or not users.check_password(user, body["old_password"]):
+            raise harbor_error("FORBIDDEN", "the old password is wrong")
+        if body["old_password"] == new_password:
+            raise harbor_error("BAD_REQUEST", "the new password must differ from the old one")
+    users.set_password(user, new_password)
+    return respond(200)
+
+
+def set_sysadmin(ctx: ApiContext, user_id: str) -> HttpResponse:
+    user = _target(ctx, user_id, self_allowed=False)
+    flag = ctx.body().get("sysadmin_flag")
+    if not isinstance(flag, bool):
+        raise harbor_error("BAD_REQUEST", "sysadmin_flag must be a boolean")
+    if user.user_id == ctx.principal.user_id:
+        raise harbor_error("FORBIDDEN", "you cannot change your own admin flag")
+    users.set_sysadmin(user, flag)
+    return respond(200)
+
+
+ROUTES = [
+    ("GET", "/users", list_users), ("POST", "/users", create_user),
+    ("GET", "/users/current", current_user), ("GET", "/users/search", search_users),
+    ("GET", "/users/{user_id}", get_user), ("PUT", "/users/{user_id}", update_profile),
+    ("DELETE", "/users/{user_id}", delete_user), ("PUT", "/users/{user_id}/password", change_password),
+    ("PUT", "/users/{user_id}/sysadmin", set_sysadmin),
+]
