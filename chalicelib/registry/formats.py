@@ -23,6 +23,9 @@ class Descriptor:
     media_type: str
     digest: str
     size: int
+    platform: dict[str, Any] | None = None
+    annotations: dict[str, str] | None = None
+    urls: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ def _descriptor(raw: Any, where: str) -> Descriptor:
         raise _invalid(f"{where} has an invalid digest", digest=str(digest)[:140])
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise _invalid(f"{where} has an invalid size")
-    return Descriptor(media_type, digest, size)
+    platform, annotations, urls = raw.get("platform"), raw.get("annotations"), raw.get("urls")
+    return Descriptor(media_type, digest, size, platform if isinstance(platform, dict) else None,
+                      annotations if isinstance(annotations, dict) else None, urls if isinstance(urls, list) else None)
 
 
 def _media_type(document: dict[str, Any], content_type: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
-from chalicelib.registry import formats
+from chalicelib.registry import artifacts, formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
 from chalicelib.store import keys, metadata, objects
 
@@ -51,7 +51,10 @@ def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> Sto
 
 
 def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str, str | None]:
-    """Store a manifest (and move the tag when the reference is one). Returns (digest, subject)."""
+    """Store a manifest (and move the tag when the reference is one). Returns (digest, subject).
+
+    The artifact, tag and repository records Harbor's API shows are written in the same transaction.
+    """
     cfg = settings()
     if len(body) > cfg.manifest_max_bytes:
         raise ServiceError("SIZE_INVALID", f"manifest exceeds {cfg.manifest_max_bytes} bytes", status=413)
@@ -59,34 +62,92 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     digest = digest_of(body, algorithm_of(reference) if is_digest(reference) else "sha256")
     if is_digest(reference) and digest != reference:
         raise ServiceError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
-    _require_references(name, parsed)
+    tag = None if is_digest(reference) else reference
+    state = _state(name, digest, tag, parsed)
+    config_digest = artifacts.config_digest(parsed)
+    config = objects.get(objects.blob_key(config_digest)) if config_digest else None
+    info = artifacts.describe(parsed, len(body), config, state.child_ids)
     now = clock.iso()
+    previous = state.manifest or {}
     item: metadata.Item = {
         "PK": keys.repository(name), "SK": keys.manifest(digest), "digest": digest,
-        "media_type": parsed.media_type, "size": len(body), "created": now,
+        "media_type": parsed.media_type, "size": len(body), "created": previous.get("created", now),
         "artifact_type": parsed.artifact_type, "subject": parsed.subject.digest if parsed.subject else None,
         "blobs": [b.digest for b in parsed.blobs] or None, "children": [c.digest for c in parsed.children] or None,
+        "artifact_id": previous.get("artifact_id") or metadata.next_id("artifact"), "push_time": now,
+        "type": info.type, "artifact_size": info.size, "extra_attrs": json.dumps(info.extra_attrs),
+        "annotations": _small_json(parsed.annotations), "references": json.dumps(info.references),
+        "parent_count": previous.get("parent_count"),
     }
     if len(body) > cfg.manifest_inline_max_bytes:
         item["object_key"] = objects.manifest_key(digest)
         objects.put(item["object_key"], body)
     else:
         item["body"] = body
-    operations = [
-        metadata.put_op(item),
-        metadata.update_op(keys.CATALOG, name, "SET created = if_not_exists(created, :now), updated = :now",
-                           {":now": now}),
-    ]
-    if not is_digest(reference):
-        operations.append(metadata.put_op({"PK": keys.repository(name), "SK": keys.tag(reference),
-                                           "digest": digest, "updated": now}))
+    operations = [metadata.put_op(item), _catalog_op(name, state, now, 0 if state.manifest else 1)]
+    if tag:
+        tag_id = state.tag["tag_id"] if state.tag and "tag_id" in state.tag else metadata.next_id("tag")
+        operations.append(metadata.put_op({"PK": keys.repository(name), "SK": keys.tag(tag), "digest": digest,
+                                           "tag_id": tag_id, "updated": now}))
     if parsed.subject:
         operations.append(metadata.put_op({
             "PK": keys.repository(name), "SK": keys.referrer(parsed.subject.digest, digest),
             "descriptor": json.dumps(_referrer_descriptor(digest, len(body), parsed)),
             "artifact_type": parsed.artifact_type or ""}))
-    metadata.transact(operations)
+    children = [] if state.manifest else [c.digest for c in parsed.children]
+    metadata.transact(operations + _parent_count_ops(name, children[:_CHILDREN_IN_MAIN_TRANSACTION], 1))
+    for start in range(_CHILDREN_IN_MAIN_TRANSACTION, len(children), 100):
+        metadata.transact(_parent_count_ops(name, children[start:start + 100], 1))
     return digest, parsed.subject.digest if parsed.subject else None
+
+
+def _small_json(value: object) -> str | None:
+    """JSON of a value small enough to sit beside the manifest in its item; None sends readers to the body."""
+    encoded = json.dumps(value)
+    return encoded if len(encoded) <= _ANNOTATIONS_INLINE_MAX else None
+
+
+_ANNOTATIONS_INLINE_MAX = 16_384
+# A transaction holds 100 operations: the manifest, catalog, tag and referrer take 4.
+_CHILDREN_IN_MAIN_TRANSACTION = 96
+
+
+@dataclass(frozen=True)
+class _State:
+    manifest: metadata.Item | None
+    tag: metadata.Item | None
+    catalog: metadata.Item | None
+    child_ids: dict[str, int]
+
+
+def _state(name: str, digest: str, tag: str | None, parsed: formats.ParsedManifest) -> _State:
+    """One BatchGet: the referenced blobs and children (all must exist), and the records a push updates."""
+    repo = keys.repository(name)
+    wanted = {(repo, keys.blob(b.digest)): b.digest for b in parsed.blobs}
+    wanted |= {(repo, keys.manifest(c.digest)): c.digest for c in parsed.children}
+    own = [(repo, keys.manifest(digest)), (keys.CATALOG, name)] + ([(repo, keys.tag(tag))] if tag else [])
+    found = {(i["PK"], i["SK"]): i for i in metadata.batch_get([*wanted, *own])}
+    missing = [d for k, d in wanted.items() if k not in found]
+    if missing:
+        raise ServiceError("MANIFEST_BLOB_UNKNOWN", detail={"digests": sorted(missing)})
+    child_ids = {found[(repo, keys.manifest(c.digest))]["digest"]: int(found[(repo, keys.manifest(c.digest))].get(
+        "artifact_id", 0)) for c in parsed.children}
+    return _State(found.get(own[0]), found.get((repo, keys.tag(tag))) if tag else None, found.get(own[1]), child_ids)
+
+
+def _catalog_op(name: str, state: _State, now: str, new_artifacts: int) -> dict[str, object]:
+    repository_id = int(state.catalog["repository_id"]) if state.catalog and "repository_id" in state.catalog \
+        else metadata.next_id("repository")
+    return metadata.update_op(
+        keys.CATALOG, name, "SET created = if_not_exists(created, :now), updated = :now, "
+        "repository_id = if_not_exists(repository_id, :rid) ADD artifact_count :n",
+        {":now": now, ":rid": repository_id, ":n": new_artifacts})
+
+
+def _parent_count_ops(name: str, children: list[str], delta: int) -> list[dict[str, object]]:
+    """Children of an index count their parents: Harbor lists an untagged child only under its index."""
+    return [metadata.update_op(keys.repository(name), keys.manifest(child), "ADD parent_count :d", {":d": delta})
+            for child in children]
 
 
 def _referrer_descriptor(digest: str, size: int, parsed: formats.ParsedManifest) -> dict[str, object]:
@@ -96,18 +157,6 @@ def _referrer_descriptor(digest: str, size: int, parsed: formats.ParsedManifest)
     if parsed.annotations:
         descriptor["annotations"] = parsed.annotations
     return descriptor
-
-
-def _require_references(name: str, parsed: formats.ParsedManifest) -> None:
-    """Every blob must be linked in the repository and every child manifest stored in it."""
-    wanted = {keys.blob(b.digest): b.digest for b in parsed.blobs}
-    wanted |= {keys.manifest(c.digest): c.digest for c in parsed.children}
-    if not wanted:
-        return
-    found = {i["SK"] for i in metadata.batch_get((keys.repository(name), sk) for sk in wanted)}
-    missing = [digest for sk, digest in wanted.items() if sk not in found]
-    if missing:
-        raise ServiceError("MANIFEST_BLOB_UNKNOWN", detail={"digests": sorted(missing)})
 
 
 def delete(name: str, reference: str) -> None:
@@ -122,9 +171,14 @@ def delete(name: str, reference: str) -> None:
     if item is None:
         raise _unknown(reference)
     tags, _ = metadata.query(keys.repository(name), keys.TAG_PREFIX, projection="PK, SK, digest")
-    operations = [metadata.delete_op(keys.repository(name), keys.manifest(reference))]
+    operations = [metadata.delete_op(keys.repository(name), keys.manifest(reference)),
+                  metadata.update_op(keys.CATALOG, name, "ADD artifact_count :n", {":n": -1})]
     operations += [metadata.delete_op(t["PK"], t["SK"]) for t in tags if t["digest"] == reference]
     if item.get("subject"):
         operations.append(metadata.delete_op(keys.repository(name), keys.referrer(item["subject"], reference)))
+    existing_children = {i["SK"] for i in metadata.batch_get(
+        (keys.repository(name), keys.manifest(c)) for c in item.get("children") or [])}
+    operations += _parent_count_ops(name, [c for c in item.get("children") or []
+                                           if keys.manifest(c) in existing_children], -1)
     for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
