@@ -48,10 +48,10 @@ class ApiContext:
     def _denied(self) -> ServiceError:
         return harbor_error("UNAUTHORIZED" if self.principal.anonymous else "FORBIDDEN")
 
-    def project(self, name_or_id: str, permission: Permission) -> Project:
+    def project(self, name_or_id: str, permission: Permission, *, by_name: bool = False) -> Project:
         """The project named by a path (name, or id unless X-Is-Resource-Name), if the caller holds
         `permission` in it. As in Harbor, a project the caller may not see answers 401/403, not 404."""
-        is_name = (self.request.header("x-is-resource-name") or "").lower() == "true"
+        is_name = by_name or (self.request.header("x-is-resource-name") or "").lower() == "true"
         project = get_project(name_or_id) if is_name or not name_or_id.isdigit() else get_project_by_id(
             int(name_or_id))
         if project is None:

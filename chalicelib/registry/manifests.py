@@ -182,3 +182,16 @@ def delete(name: str, reference: str) -> None:
                                            if keys.manifest(c) in existing_children], -1)
     for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
+
+
+class TagExists(Exception):
+    pass
+
+
+def create_tag(name: str, tag: str, digest: str) -> None:
+    """Point a new tag at a stored manifest (Harbor's 'add tag'); TagExists when the name is taken."""
+    try:
+        metadata.put({"PK": keys.repository(name), "SK": keys.tag(tag), "digest": digest,
+                      "tag_id": metadata.next_id("tag"), "updated": clock.iso()}, if_absent=True)
+    except metadata.ConditionFailed as error:
+        raise TagExists(tag) from error

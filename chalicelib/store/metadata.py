@@ -91,7 +91,8 @@ def query(pk: str, prefix: str = "", *, after: str | None = None, limit: int | N
         args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
 
 
-def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: int = 500) -> Iterator[Item]:
+def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: int = 500,
+            attributes: Iterable[str] | None = None) -> Iterator[Item]:
     """Stream one partition's items (SK order) page by page, never holding more than a page."""
     condition = "PK = :pk"
     values: dict[str, Any] = {":pk": {"S": pk}}
@@ -101,6 +102,10 @@ def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: i
     args: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": condition,
                             "ExpressionAttributeValues": values, "Limit": page_size,
                             "ScanIndexForward": not descending}
+    if attributes:
+        names = {f"#a{i}": name for i, name in enumerate(["PK", "SK", *attributes])}
+        args["ProjectionExpression"] = ", ".join(names)
+        args["ExpressionAttributeNames"] = names
     while True:
         raw = client("dynamodb").query(**args)
         yield from (_from_ddb(i) for i in raw["Items"])
@@ -145,6 +150,17 @@ def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | 
     except ClientError as error:
         _raise_condition(error)
     return _from_ddb(raw["Attributes"])
+
+
+def batch_delete(item_keys: Iterable[tuple[str, str]]) -> None:
+    """Delete many items, 25 per call (DynamoDB's limit), retrying unprocessed ones. Not atomic."""
+    pending = [{"DeleteRequest": {"Key": key(pk, sk)}} for pk, sk in item_keys]
+    while pending:
+        request = {_table(): pending[:25]}
+        pending = pending[25:]
+        while request:
+            raw = client("dynamodb").batch_write_item(RequestItems=request)
+            request = raw.get("UnprocessedItems") or {}
 
 
 def next_id(counter: str) -> int:

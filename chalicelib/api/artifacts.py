@@ -1,0 +1,160 @@
+"""/projects/{p}/repositories/{r}/artifacts: list, get, delete, tags and additions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import projects
+from chalicelib.api.context import ApiContext, bool_param, respond
+from chalicelib.api.paging import list_headers, page_of, query_of, window
+from chalicelib.api.repositories import find_repository, full_name
+from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.http import HttpResponse
+from chalicelib.registry import artifacts as artifact_info
+from chalicelib.registry import manifests, records
+from chalicelib.registry.names import validate_tag
+
+NEVER = "0001-01-01T00:00:00.000Z"  # Harbor's rendering of a time that never happened (pull_time)
+
+
+def _base(project_name: str, repository: str, digest: str) -> str:
+    encoded = repository.split("/", 1)[1].replace("/", "%252F")
+    return f"/api/v2.0/projects/{project_name}/repositories/{encoded}/artifacts/{digest}"
+
+
+def tag_json(tag: records.Tag, repository_id: int, artifact_id: int) -> dict[str, Any]:
+    return {"id": tag.tag_id, "repository_id": repository_id, "artifact_id": artifact_id, "name": tag.name,
+            "push_time": tag.push_time, "pull_time": NEVER, "immutable": False, "signed": False}
+
+
+def artifact_json(ctx: ApiContext, project: projects.Project, repository: records.Repository,
+                  artifact: records.Artifact) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": artifact.artifact_id, "type": artifact.type, "media_type": artifact.media_type,
+        "manifest_media_type": artifact.manifest_media_type, "project_id": project.project_id,
+        "repository_id": repository.repository_id, "repository_name": repository.name, "digest": artifact.digest,
+        "size": artifact.size, "icon": "", "push_time": artifact.push_time, "pull_time": NEVER,
+        "extra_attrs": artifact.extra_attrs, "annotations": artifact.annotations,
+        "references": [{**ref, "parent_id": artifact.artifact_id} for ref in artifact.references],
+        "addition_links": {},
+    }
+    if artifact.type == "IMAGE" and artifact.config_digest:
+        base = _base(project.name, repository.name, artifact.digest)
+        body["addition_links"] = {"build_history": {"href": f"{base}/additions/build_history", "absolute": False},
+                                  "vulnerabilities": {"href": f"{base}/additions/vulnerabilities", "absolute": False}}
+    request = ctx.request
+    if bool_param(request, "with_tag") is not False:
+        body["tags"] = [tag_json(t, repository.repository_id, artifact.artifact_id) for t in artifact.tags]
+    if bool_param(request, "with_label"):
+        body["labels"] = []
+    if bool_param(request, "with_scan_overview"):
+        body["scan_overview"] = {}  # filled once scanning exists
+    if bool_param(request, "with_accessory"):
+        body["accessories"] = []
+    return body
+
+
+def _matches_tags(condition: Any, artifact: records.Artifact) -> bool:
+    names = [t.name for t in artifact.tags]
+    if condition.kind == "exact" and condition.values[0] == "nil":
+        return not names
+    if condition.kind == "exact" and condition.values[0] == "*":
+        return bool(names)
+    return any(condition.matches(name) for name in names) if condition.kind != "all" else condition.matches(names)
+
+
+def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
+    """Harbor hides accessories and untagged children of an index; newest push first."""
+    project, repository = find_repository(ctx, project_name, repository_name, ("artifact", "list"))
+    page = page_of(ctx.request)
+    conditions = query_of(ctx.request, ("tags", "digest", "type", "media_type"))
+    fields = {"digest": lambda a: a.digest, "type": lambda a: a.type, "media_type": lambda a: a.media_type}
+
+    def keep(artifact: records.Artifact) -> bool:
+        if artifact.accessory or (artifact.parent_count > 0 and not artifact.tags):
+            return False
+        return all(_matches_tags(c, artifact) if k == "tags" else c.matches(fields[k](artifact))
+                   for k, c in conditions.items())
+
+    newest_first = sorted(records.iter_artifacts(repository.name), key=lambda a: a.push_time, reverse=True)
+    selected, total = window(newest_first, page, keep)
+    path = f"/api/v2.0/projects/{project_name}/repositories/{repository_name.replace('/', '%252F')}/artifacts"
+    return respond(200, [artifact_json(ctx, project, repository, a) for a in selected],
+                   list_headers(ctx.request, path, page, total))
+
+
+def _artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
+              permission: tuple[str, str]) -> tuple[projects.Project, records.Repository, records.Artifact]:
+    project, repository = find_repository(ctx, project_name, repository_name, permission)
+    artifact = records.get_artifact(repository.name, reference)
+    if artifact is None:
+        raise harbor_error("NOT_FOUND", f"artifact {full_name(project.name, repository_name)}@{reference[:80]} "
+                                        "not found")
+    return project, repository, artifact
+
+
+def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
+    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "read"))
+    return respond(200, artifact_json(ctx, project, repository, artifact))
+
+
+def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
+    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
+    manifests.delete(repository.name, artifact.digest)
+    return respond(200)
+
+
+def list_tags(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
+    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "list"))
+    page = page_of(ctx.request)
+    conditions = query_of(ctx.request, ("name",))
+    selected, total = window(sorted(artifact.tags, key=lambda t: t.name), page,
+                             lambda t: all(c.matches(t.name) for c in conditions.values()))
+    path = f"{_base(project_name, repository.name, reference)}/tags"
+    return respond(200, [tag_json(t, repository.repository_id, artifact.artifact_id) for t in selected],
+                   list_headers(ctx.request, path, page, total))
+
+
+def create_tag(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
+    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "create"))
+    name = ctx.body().get("name")
+    try:
+        validate_tag(name if isinstance(name, str) else "")
+    except ServiceError as error:
+        raise harbor_error("BAD_REQUEST", f"invalid tag name: {str(name)[:130]}") from error
+    try:
+        manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
+    except manifests.TagExists as error:
+        raise ServiceError("CONFLICT", f"conflict: the tag {name} already exists in {repository.name}") from error
+    return respond(201, headers={"Location": f"{_base(project_name, repository.name, reference)}/tags/{name}"})
+
+
+def delete_tag(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
+               tag_name: str) -> HttpResponse:
+    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "delete"))
+    if tag_name not in {t.name for t in artifact.tags}:
+        raise harbor_error("NOT_FOUND", f"tag {tag_name[:130]} not found on {artifact.digest}")
+    manifests.delete(repository.name, tag_name)
+    return respond(200)
+
+
+def addition(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
+             addition: str) -> HttpResponse:
+    _, _, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact-addition", "read"))
+    if addition == "build_history" and artifact.type == "IMAGE" and artifact.config_digest:
+        return respond(200, artifact_info.build_history(records.config_of(artifact) or b"{}"))
+    if addition == "vulnerabilities":
+        return respond(200, {})  # no scanner yet: Harbor answers an empty report map too
+    raise harbor_error("NOT_FOUND", f"addition {addition[:40]} is not available for {artifact.digest}")
+
+
+_ARTIFACT = "/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}"
+ROUTES = [
+    ("GET", "/projects/{project_name}/repositories/{repository_name}/artifacts", list_artifacts),
+    ("GET", _ARTIFACT, get_artifact),
+    ("DELETE", _ARTIFACT, delete_artifact),
+    ("GET", f"{_ARTIFACT}/tags", list_tags),
+    ("POST", f"{_ARTIFACT}/tags", create_tag),
+    ("DELETE", f"{_ARTIFACT}/tags/{{tag_name}}", delete_tag),
+    ("GET", f"{_ARTIFACT}/additions/{{addition}}", addition),
+]

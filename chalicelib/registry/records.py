@@ -1,0 +1,137 @@
+"""Read models of the registry's metadata for Harbor's API: repositories, artifacts and tags."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.errors import ServiceError
+from chalicelib.registry import formats, manifests
+from chalicelib.registry.names import validate_reference
+from chalicelib.store import keys, metadata, objects
+
+_ARTIFACT_ATTRIBUTES = ("digest", "media_type", "size", "artifact_type", "subject", "artifact_id", "push_time",
+                        "type", "artifact_size", "extra_attrs", "annotations", "references", "parent_count",
+                        "object_key", "blobs")
+
+
+@dataclass(frozen=True)
+class Repository:
+    name: str
+    repository_id: int
+    artifact_count: int
+    description: str
+    creation_time: str
+    update_time: str
+
+    @property
+    def project_name(self) -> str:
+        return self.name.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Tag:
+    tag_id: int
+    name: str
+    digest: str
+    push_time: str
+
+
+@dataclass(frozen=True)
+class Artifact:
+    repository: str
+    digest: str
+    artifact_id: int
+    manifest_media_type: str
+    media_type: str
+    type: str
+    size: int
+    push_time: str
+    subject: str | None
+    parent_count: int
+    extra_attrs: dict[str, Any]
+    annotations: dict[str, str]
+    references: list[dict[str, Any]]
+    config_digest: str | None
+    tags: list[Tag] = field(default_factory=list)
+
+    @property
+    def accessory(self) -> bool:
+        """An artifact about another one (signature, SBOM…): Harbor lists it under its subject only."""
+        return self.subject is not None
+
+
+def _repository(item: metadata.Item) -> Repository:
+    return Repository(item["SK"], int(item.get("repository_id", 0)), int(item.get("artifact_count", 0)),
+                      item.get("description", ""), item.get("created", ""), item.get("updated", ""))
+
+
+def get_repository(name: str) -> Repository | None:
+    item = metadata.get(keys.CATALOG, name)
+    return _repository(item) if item else None
+
+
+def iter_repositories(prefix: str = "", *, descending: bool = False) -> Iterator[Repository]:
+    return (_repository(i) for i in metadata.iterate(keys.CATALOG, prefix, descending=descending))
+
+
+def set_description(name: str, description: str) -> None:
+    metadata.update(keys.CATALOG, name, "SET description = :d, updated = :t", {":d": description, ":t": clock.iso()},
+                    condition="attribute_exists(PK)")
+
+
+def delete_repository(name: str) -> None:
+    """The repository leaves the catalog first (invisible at once), then every item of it goes."""
+    metadata.delete(keys.CATALOG, name)
+    metadata.batch_delete((i["PK"], i["SK"]) for i in metadata.iterate(keys.repository(name), attributes=()))
+
+
+def _artifact(name: str, item: metadata.Item, tags: list[Tag]) -> Artifact:
+    annotations = item.get("annotations")
+    if annotations is None:  # too large to keep beside the manifest: read it from the body
+        body = manifests.get(name, item["digest"], [], with_body=True).body or b"{}"
+        annotations_value = json.loads(body).get("annotations") or {}
+    else:
+        annotations_value = json.loads(annotations)
+    blobs = item.get("blobs") or []
+    return Artifact(
+        name, item["digest"], int(item.get("artifact_id", 0)), item["media_type"],
+        item.get("artifact_type") or item["media_type"], item.get("type", "UNKNOWN"),
+        int(item.get("artifact_size", item["size"])), item.get("push_time", item.get("created", "")),
+        item.get("subject"), int(item.get("parent_count", 0)), json.loads(item.get("extra_attrs") or "{}"),
+        annotations_value, json.loads(item.get("references") or "[]"),
+        blobs[0] if blobs and item["media_type"] in formats.MANIFEST_TYPES else None, tags)
+
+
+def tags_by_digest(name: str) -> dict[str, list[Tag]]:
+    tags: dict[str, list[Tag]] = {}
+    for item in metadata.iterate(keys.repository(name), keys.TAG_PREFIX, attributes=("digest", "tag_id", "updated")):
+        name_of_tag = item["SK"][len(keys.TAG_PREFIX):]
+        tag = Tag(int(item.get("tag_id", 0)), name_of_tag, item["digest"], item.get("updated", ""))
+        tags.setdefault(tag.digest, []).append(tag)
+    return tags
+
+
+def iter_artifacts(name: str) -> Iterator[Artifact]:
+    """Every artifact of the repository with its tags (manifest bodies are not read)."""
+    tags = tags_by_digest(name)
+    for item in metadata.iterate(keys.repository(name), keys.MANIFEST_PREFIX, attributes=_ARTIFACT_ATTRIBUTES):
+        yield _artifact(name, item, tags.get(item["digest"], []))
+
+
+def get_artifact(name: str, reference: str) -> Artifact | None:
+    try:
+        digest = manifests.resolve(name, validate_reference(reference))
+    except ServiceError:  # a malformed reference or an unknown tag: no such artifact
+        return None
+    item = metadata.get(keys.repository(name), keys.manifest(digest))
+    if item is None:
+        return None
+    return _artifact(name, item, tags_by_digest(name).get(digest, []))
+
+
+def config_of(artifact: Artifact) -> bytes | None:
+    return objects.get(objects.blob_key(artifact.config_digest)) if artifact.config_digest else None

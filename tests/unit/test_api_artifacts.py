@@ -1,0 +1,151 @@
+"""Harbor API: repositories, artifacts, tags and additions, over what the registry stored."""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib.auth import users
+from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, make_image, sha256
+from tests.support.oci import push_image, upload_blob
+from tests.unit.conftest import Client, api
+
+
+def _index_body(*images: Image) -> bytes:
+    return json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": i.digest, "size": len(i.manifest),
+         "platform": {"architecture": arch, "os": "linux"}} for i, arch in zip(images, ["amd64", "arm64"], strict=False)
+    ]}).encode()
+
+
+def _index(client: Client, name: str, tag: str, images: list[Image]) -> bytes:
+    for image in images:
+        push_image(client, name, image.digest, image)
+    body = _index_body(*images)
+    reply = client.request("PUT", f"/v2/{name}/manifests/{tag}", body=body, headers={"Content-Type": OCI_INDEX})
+    assert reply.status == 201
+    return body
+
+
+def test_repositories_list_get_update_delete(client: Client) -> None:
+    push_image(client, "library/app", "v1", make_image("a"))
+    push_image(client, "library/app", "v2", make_image("b"))
+    push_image(client, "library/team/tool", "v1", make_image("c"))
+    listed = api(client, "GET", "/projects/library/repositories")
+    assert listed.header("X-Total-Count") == "2"
+    app = listed.json()[0]
+    assert app["name"] == "library/app" and app["artifact_count"] == 2 and app["project_id"] == 1
+    assert app["id"] > 0 and app["creation_time"].endswith("Z")
+    assert [r["name"] for r in api(client, "GET", "/projects/library/repositories?q=name%3D~tool").json()] == [
+        "library/team/tool"]
+    nested = api(client, "GET", "/projects/library/repositories/team%252Ftool")
+    assert nested.status == 200 and nested.json()["name"] == "library/team/tool"
+    assert api(client, "PUT", "/projects/library/repositories/app", {"description": "the app"}).status == 200
+    assert api(client, "GET", "/projects/library/repositories/app").json()["description"] == "the app"
+    assert api(client, "GET", "/repositories").header("X-Total-Count") == "2"
+    assert api(client, "DELETE", "/projects/library/repositories/app").status == 200
+    assert api(client, "GET", "/projects/library/repositories/app").status == 404
+    assert client.request("GET", "/v2/library/app/manifests/v1").status == 404
+    assert client.request("GET", "/v2/library/app/tags/list").error_codes == ["NAME_UNKNOWN"]
+    assert api(client, "GET", "/projects/library/repositories/nope").error_codes == ["NOT_FOUND"]
+
+
+def test_artifact_fields(client: Client) -> None:
+    image = make_image("fields")
+    push_image(client, "library/app", "v1", image)
+    artifacts = api(client, "GET", "/projects/library/repositories/app/artifacts?with_label=true")
+    assert artifacts.header("X-Total-Count") == "1"
+    artifact = artifacts.json()[0]
+    assert artifact["digest"] == image.digest and artifact["type"] == "IMAGE"
+    assert artifact["manifest_media_type"] == OCI_MANIFEST
+    assert artifact["media_type"] == "application/vnd.oci.image.config.v1+json"
+    assert artifact["size"] == len(image.manifest) + len(image.config) + len(image.layers[0])
+    assert artifact["extra_attrs"]["architecture"] == "amd64" and artifact["extra_attrs"]["os"] == "linux"
+    assert [t["name"] for t in artifact["tags"]] == ["v1"] and artifact["labels"] == []
+    assert artifact["tags"][0]["artifact_id"] == artifact["id"]
+    assert artifact["addition_links"]["build_history"]["href"].endswith(f"{image.digest}/additions/build_history")
+    by_tag = api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()
+    assert by_tag == api(client, "GET", f"/projects/library/repositories/app/artifacts/{image.digest}").json()
+    assert "tags" not in api(client, "GET", "/projects/library/repositories/app/artifacts/v1?with_tag=false").json()
+    history = api(client, "GET", "/projects/library/repositories/app/artifacts/v1/additions/build_history")
+    assert history.status == 200 and history.json() == []
+    assert api(client, "GET", "/projects/library/repositories/app/artifacts/v1/additions/readme").status == 404
+    assert api(client, "GET", "/projects/library/repositories/app/artifacts/nope").status == 404
+
+
+def test_index_children_are_references_not_list_entries(client: Client) -> None:
+    amd, arm = make_image("amd"), make_image("arm")
+    _index(client, "library/multi", "latest", [amd, arm])
+    listed = api(client, "GET", "/projects/library/repositories/multi/artifacts").json()
+    assert len(listed) == 1
+    index = listed[0]
+    assert index["manifest_media_type"] == OCI_INDEX
+    assert [r["child_digest"] for r in index["references"]] == [amd.digest, arm.digest]
+    assert index["references"][1]["platform"] == {"architecture": "arm64", "os": "linux"}
+    assert all(r["parent_id"] == index["id"] and r["child_id"] > 0 for r in index["references"])
+    assert api(client, "GET", "/projects/library/repositories/multi").json()["artifact_count"] == 3
+    push_image(client, "library/multi", "amd-only", amd)  # a tagged child is listed in its own right
+    assert api(client, "GET", "/projects/library/repositories/multi/artifacts").header("X-Total-Count") == "2"
+    assert client.request("DELETE", f"/v2/library/multi/manifests/{sha256(_index_body(amd, arm))}").status == 202
+    orphans = api(client, "GET", "/projects/library/repositories/multi/artifacts").json()
+    assert sorted(a["digest"] for a in orphans) == sorted([amd.digest, arm.digest])  # no parent any more
+
+
+def test_accessories_are_not_listed(client: Client) -> None:
+    image = make_image("signed")
+    push_image(client, "library/app", "v1", image)
+    upload_blob(client, "library/app", b"{}")
+    signature = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(b"{}"), "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(b"{}"), "size": 2}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": image.digest, "size": len(image.manifest)}}).encode()
+    client.request("PUT", f"/v2/library/app/manifests/{sha256(signature)}", body=signature,
+                   headers={"Content-Type": OCI_MANIFEST})
+    assert [a["digest"] for a in api(client, "GET", "/projects/library/repositories/app/artifacts").json()] == [
+        image.digest]
+
+
+def test_artifact_list_filters_and_pages(client: Client) -> None:
+    images = [make_image(f"p{i}") for i in range(4)]
+    for index, image in enumerate(images):
+        push_image(client, "library/app", f"v{index}", image)
+    untagged = make_image("untagged")
+    push_image(client, "library/app", untagged.digest, untagged)
+    newest = api(client, "GET", "/projects/library/repositories/app/artifacts?page_size=2")
+    assert newest.header("X-Total-Count") == "5"
+    assert newest.json()[0]["digest"] == untagged.digest
+    only_untagged = api(client, "GET", "/projects/library/repositories/app/artifacts?q=tags%3Dnil").json()
+    assert [a["digest"] for a in only_untagged] == [untagged.digest]
+    tagged = api(client, "GET", "/projects/library/repositories/app/artifacts?q=tags%3D~v2").json()
+    assert [a["digest"] for a in tagged] == [images[2].digest]
+
+
+def test_tags_api(client: Client) -> None:
+    image = make_image("tags")
+    push_image(client, "library/app", "v1", image)
+    created = api(client, "POST", "/projects/library/repositories/app/artifacts/v1/tags", {"name": "stable"})
+    assert created.status == 201
+    assert client.request("GET", "/v2/library/app/manifests/stable").body == image.manifest
+    assert api(client, "POST", "/projects/library/repositories/app/artifacts/v1/tags", {"name": "stable"}).status == 409
+    assert api(client, "POST", "/projects/library/repositories/app/artifacts/v1/tags", {"name": "-bad"}).status == 400
+    tags = api(client, "GET", f"/projects/library/repositories/app/artifacts/{image.digest}/tags")
+    assert [t["name"] for t in tags.json()] == ["stable", "v1"] and tags.header("X-Total-Count") == "2"
+    assert api(client, "DELETE", "/projects/library/repositories/app/artifacts/v1/tags/stable").status == 200
+    assert client.request("GET", "/v2/library/app/manifests/stable").status == 404
+    assert api(client, "DELETE", "/projects/library/repositories/app/artifacts/v1/tags/stable").status == 404
+
+
+def test_artifact_delete_needs_the_right_role(client: Client) -> None:
+    image = make_image("del")
+    push_image(client, "library/app", "v1", image)
+    users.create_user("dev", "Passw0rd1")
+    api(client, "POST", "/projects/library/members", {"role_id": 2, "member_user": {"username": "dev"}})
+    dev = ("dev", "Passw0rd1")
+    assert api(client, "GET", "/projects/library/repositories/app/artifacts", auth=None).status == 200  # public
+    assert api(client, "DELETE", "/projects/library/repositories/app/artifacts/v1", auth=dev).status == 403
+    assert api(client, "DELETE", "/projects/library/repositories/app/artifacts/v1", auth=None).status == 401
+    assert api(client, "DELETE", "/projects/library/repositories/app", auth=dev).status == 403
+    assert api(client, "DELETE", "/projects/library/repositories/app/artifacts/v1").status == 200
+    assert client.request("GET", f"/v2/library/app/manifests/{image.digest}").status == 404
+    assert api(client, "GET", "/projects/library/repositories/app").json()["artifact_count"] == 0
