@@ -8,6 +8,7 @@ from chalicelib import projects
 from chalicelib.api.context import ApiContext, bool_param, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, window
 from chalicelib.api.repositories import find_repository, full_name
+from chalicelib.audit import log as audit
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
 from chalicelib.registry import artifacts as artifact_info
@@ -99,8 +100,9 @@ def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, refer
 
 
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
+    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
     manifests.delete(repository.name, artifact.digest)
+    audit.record(project.name, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
     return respond(200)
 
 
@@ -116,7 +118,7 @@ def list_tags(ctx: ApiContext, project_name: str, repository_name: str, referenc
 
 
 def create_tag(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "create"))
+    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "create"))
     name = ctx.body().get("name")
     try:
         validate_tag(name if isinstance(name, str) else "")
@@ -126,15 +128,17 @@ def create_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
         manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
     except manifests.TagExists as error:
         raise ServiceError("CONFLICT", f"conflict: the tag {name} already exists in {repository.name}") from error
+    audit.record(project.name, "create", "tag", f"{repository.name}:{name}", ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project_name, repository.name, reference)}/tags/{name}"})
 
 
 def delete_tag(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
                tag_name: str) -> HttpResponse:
-    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "delete"))
+    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "delete"))
     if tag_name not in {t.name for t in artifact.tags}:
         raise harbor_error("NOT_FOUND", f"tag {tag_name[:130]} not found on {artifact.digest}")
     manifests.delete(repository.name, tag_name)
+    audit.record(project.name, "delete", "tag", f"{repository.name}:{tag_name}", ctx.principal.username)
     return respond(200)
 
 

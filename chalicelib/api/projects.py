@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib import projects
 from chalicelib.api.context import ApiContext, bool_param, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, sort_of, window
+from chalicelib.audit import log as audit
 from chalicelib.auth.access import (
     DEVELOPER,
     GUEST,
@@ -84,6 +85,7 @@ def create_project(ctx: ApiContext) -> HttpResponse:
                                           public=public, extra_metadata=meta)
     except projects.ProjectExists as error:
         raise ServiceError("CONFLICT", f"conflict: The project named {name} already exists") from error
+    audit.record(name, "create", "project", name, ctx.principal.username)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
 
@@ -148,6 +150,7 @@ def delete_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     if not ok:
         raise ServiceError("PRECONDITION", f"precondition failed: {message}")
     projects.delete_project(project)
+    audit.record(project.name, "delete", "project", project.name, ctx.principal.username)
     return respond(200)
 
 

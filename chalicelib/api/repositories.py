@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib import projects
 from chalicelib.api.context import ApiContext, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, sort_of, window
+from chalicelib.audit import log as audit
 from chalicelib.errors import harbor_error
 from chalicelib.http import HttpResponse
 from chalicelib.registry import records
@@ -87,8 +88,9 @@ def update_repository(ctx: ApiContext, project_name: str, repository_name: str) 
 
 
 def delete_repository(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
-    _, repository = find_repository(ctx, project_name, repository_name, ("repository", "delete"))
+    project, repository = find_repository(ctx, project_name, repository_name, ("repository", "delete"))
     records.delete_repository(repository.name)
+    audit.record(project.name, "delete", "repository", repository.name, ctx.principal.username)
     return respond(200)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from chalicelib.audit import log as audit
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal
 from chalicelib.errors import ServiceError
 from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.registry import blobs, listing, manifests, uploads
-from chalicelib.registry.digests import parse_digest
+from chalicelib.registry.digests import is_digest, parse_digest
 from chalicelib.registry.names import Route, parse_route, validate_name
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
@@ -64,23 +65,28 @@ def _manifest_headers(digest: str, media_type: str, size: int) -> dict[str, str]
             "Content-Length": str(size)}
 
 
-def _get_manifest(request: HttpRequest, route: Route, _: Principal) -> HttpResponse:
+def _get_manifest(request: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
     with_body = request.method == "GET"
     found = manifests.get(route.name, route.ref, request.header_values("accept"), with_body=with_body)
+    if with_body:  # a pull is a manifest GET; HEAD is not
+        audit.record(route.project, "pull", "artifact", f"{route.name}:{route.ref}", principal.username)
     body = found.body.decode() if found.body is not None else None
     return HttpResponse(200, _manifest_headers(found.digest, found.media_type, found.size), body)
 
 
-def _put_manifest(request: HttpRequest, route: Route, _: Principal) -> HttpResponse:
+def _put_manifest(request: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
     digest, subject = manifests.put(route.name, route.ref, request.header("content-type") or "", request.body)
+    audit.record(route.project, "create", "artifact", f"{route.name}:{route.ref}", principal.username)
     headers = {"Location": f"/v2/{route.name}/manifests/{digest}", "Docker-Content-Digest": digest}
     if subject:
         headers["OCI-Subject"] = subject
     return HttpResponse(201, headers)
 
 
-def _delete_manifest(_: HttpRequest, route: Route, __: Principal) -> HttpResponse:
+def _delete_manifest(_: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
     manifests.delete(route.name, route.ref)
+    resource_type = "artifact" if is_digest(route.ref) else "tag"
+    audit.record(route.project, "delete", resource_type, f"{route.name}:{route.ref}", principal.username)
     return HttpResponse(202)
 
 

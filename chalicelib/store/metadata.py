@@ -91,26 +91,52 @@ def query(pk: str, prefix: str = "", *, after: str | None = None, limit: int | N
         args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
 
 
-def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: int = 500,
-            attributes: Iterable[str] | None = None) -> Iterator[Item]:
-    """Stream one partition's items (SK order) page by page, never holding more than a page."""
-    condition = "PK = :pk"
+# Secondary index GSI1 (GSI1PK/GSI1SK): a second view of items that carry those attributes.
+INDEX_KEYS = {None: ("PK", "SK"), "GSI1": ("GSI1PK", "GSI1SK")}
+
+
+def _query_args(pk: str, prefix: str, index: str | None, descending: bool) -> dict[str, Any]:
+    hash_key, range_key = INDEX_KEYS[index]
+    condition = "#h = :pk"
+    names = {"#h": hash_key}
     values: dict[str, Any] = {":pk": {"S": pk}}
     if prefix:
-        condition += " AND begins_with(SK, :prefix)"
+        condition += " AND begins_with(#r, :prefix)"
+        names["#r"] = range_key
         values[":prefix"] = {"S": prefix}
     args: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": condition,
-                            "ExpressionAttributeValues": values, "Limit": page_size,
+                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
                             "ScanIndexForward": not descending}
-    if attributes:
-        names = {f"#a{i}": name for i, name in enumerate(["PK", "SK", *attributes])}
-        args["ProjectionExpression"] = ", ".join(names)
-        args["ExpressionAttributeNames"] = names
+    if index:
+        args["IndexName"] = index
+    return args
+
+
+def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: int = 500,
+            attributes: Iterable[str] | None = None, index: str | None = None) -> Iterator[Item]:
+    """Stream one partition's items (key order) page by page, never holding more than a page."""
+    args = _query_args(pk, prefix, index, descending) | {"Limit": page_size}
+    if attributes is not None:
+        projected = {f"#p{i}": name for i, name in enumerate(["PK", "SK", *attributes])}
+        args["ProjectionExpression"] = ", ".join(projected)
+        args["ExpressionAttributeNames"] = args["ExpressionAttributeNames"] | projected
     while True:
         raw = client("dynamodb").query(**args)
         yield from (_from_ddb(i) for i in raw["Items"])
         if "LastEvaluatedKey" not in raw:
             return
+        args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
+
+
+def count(pk: str, prefix: str = "", *, index: str | None = None) -> int:
+    """How many items a partition holds (Select=COUNT: nothing but the number comes back)."""
+    args = _query_args(pk, prefix, index, False) | {"Select": "COUNT"}
+    total = 0
+    while True:
+        raw = client("dynamodb").query(**args)
+        total += raw["Count"]
+        if "LastEvaluatedKey" not in raw:
+            return total
         args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
 
 

@@ -1,0 +1,1 @@
+"""Audit log: one record per push, pull, delete and tag/project/repository change (semantics 3.3)."""

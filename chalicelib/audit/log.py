@@ -1,0 +1,82 @@
+"""Audit records in DynamoDB, newest first.
+
+Item: PK=AUDIT#<shard>, SK=<op_time>#<id> (writes spread over SHARDS partitions, since every pull
+writes one), and GSI1PK=AUDITP#<project>, GSI1SK=<op_time>#<id> for a project's log. Lists merge
+the sorted shard (or project) streams, so a page costs Query pages, never a table scan.
+Ids come from the time and random bits: no counter write on the pull path.
+"""
+
+from __future__ import annotations
+
+import heapq
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib import clock
+from chalicelib.observability import logger
+from chalicelib.store import metadata
+
+SHARDS = 8
+OPERATIONS = ("create", "delete", "pull")
+RESOURCE_TYPES = ("artifact", "tag", "project", "repository")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    project: str
+    operation: str
+    resource_type: str
+    resource: str
+    username: str
+    op_time: str
+
+
+def new_id() -> int:
+    """Milliseconds since the epoch, then 12 random bits: unique in practice, ordered by time."""
+    return (time.time_ns() // 1_000_000) << 12 | secrets.randbits(12)
+
+
+def record(project: str, operation: str, resource_type: str, resource: str, username: str) -> None:
+    """Write one record. Never raises: a lost audit record must not fail the user's request."""
+    record_id = new_id()
+    op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
+    sort_key = f"{op_time}#{record_id:020d}"
+    try:
+        metadata.put({"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}",
+                      "GSI1SK": sort_key, "id": record_id, "project": project, "operation": operation,
+                      "resource_type": resource_type, "resource": resource, "username": username or "anonymous",
+                      "op_time": op_time})
+    except Exception:
+        logger.exception("audit record not written", extra={"operation": operation, "resource": resource})
+
+
+def _record(item: metadata.Item) -> AuditRecord:
+    return AuditRecord(int(item["id"]), item["project"], item["operation"], item["resource_type"], item["resource"],
+                       item["username"], item["op_time"])
+
+
+def _merge(streams: list[Iterator[metadata.Item]], descending: bool) -> Iterator[AuditRecord]:
+    merged = heapq.merge(*streams, key=lambda item: item["SK"], reverse=descending)
+    return (_record(item) for item in merged)
+
+
+def iter_all(*, descending: bool = True) -> Iterator[AuditRecord]:
+    return _merge([metadata.iterate(f"AUDIT#{shard}", descending=descending) for shard in range(SHARDS)],
+                  descending)
+
+
+def iter_projects(projects: list[str], *, descending: bool = True) -> Iterator[AuditRecord]:
+    return _merge([metadata.iterate(f"AUDITP#{p}", index="GSI1", descending=descending) for p in projects],
+                  descending)
+
+
+def count_all() -> int:
+    return sum(metadata.count(f"AUDIT#{shard}") for shard in range(SHARDS))
+
+
+def count_projects(projects: list[str]) -> int:
+    return sum(metadata.count(f"AUDITP#{p}", index="GSI1") for p in projects)
