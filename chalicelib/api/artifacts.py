@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import projects
+from chalicelib import labels, projects
 from chalicelib.api.context import ApiContext, bool_param, respond
+from chalicelib.api.labels import label_json
 from chalicelib.api.paging import list_headers, page_of, query_of, window
 from chalicelib.api.repositories import find_repository, full_name
 from chalicelib.audit import log as audit
@@ -29,7 +30,7 @@ def tag_json(tag: records.Tag, repository_id: int, artifact_id: int) -> dict[str
 
 
 def artifact_json(ctx: ApiContext, project: projects.Project, repository: records.Repository,
-                  artifact: records.Artifact) -> dict[str, Any]:
+                  artifact: records.Artifact, label_ids: list[int] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": artifact.artifact_id, "type": artifact.type, "media_type": artifact.media_type,
         "manifest_media_type": artifact.manifest_media_type, "project_id": project.project_id,
@@ -47,7 +48,8 @@ def artifact_json(ctx: ApiContext, project: projects.Project, repository: record
     if bool_param(request, "with_tag") is not False:
         body["tags"] = [tag_json(t, repository.repository_id, artifact.artifact_id) for t in artifact.tags]
     if bool_param(request, "with_label"):
-        body["labels"] = []
+        found = (labels.get_label(label_id) for label_id in label_ids or [])
+        body["labels"] = [label_json(label) for label in found if label]
     if bool_param(request, "with_scan_overview"):
         body["scan_overview"] = {}  # filled once scanning exists
     if bool_param(request, "with_accessory"):
@@ -80,7 +82,8 @@ def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> 
     newest_first = sorted(records.iter_artifacts(repository.name), key=lambda a: a.push_time, reverse=True)
     selected, total = window(newest_first, page, keep)
     path = f"/api/v2.0/projects/{project_name}/repositories/{repository_name.replace('/', '%252F')}/artifacts"
-    return respond(200, [artifact_json(ctx, project, repository, a) for a in selected],
+    attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
+    return respond(200, [artifact_json(ctx, project, repository, a, attached.get(a.digest)) for a in selected],
                    list_headers(ctx.request, path, page, total))
 
 
@@ -96,7 +99,8 @@ def _artifact(ctx: ApiContext, project_name: str, repository_name: str, referenc
 
 def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "read"))
-    return respond(200, artifact_json(ctx, project, repository, artifact))
+    attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
+    return respond(200, artifact_json(ctx, project, repository, artifact, attached.get(artifact.digest)))
 
 
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:

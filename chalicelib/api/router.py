@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from chalicelib.api import artifacts, audit_logs, members, projects, repositories, system, users
+from chalicelib.api import artifacts, audit_logs, labels, members, projects, repositories, system, users
 from chalicelib.api.context import ApiContext
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpRequest, HttpResponse
 
 Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,
-                                          *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES]
+                                          *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
+                                          *labels.ROUTES]
 
 
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:

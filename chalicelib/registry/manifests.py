@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from chalicelib import clock
+from chalicelib import clock, labels
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
 from chalicelib.registry import artifacts, formats
@@ -182,6 +182,7 @@ def delete(name: str, reference: str) -> None:
                                            if keys.manifest(c) in existing_children], -1)
     for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
+    labels.detach_all(name, reference)
 
 
 class TagExists(Exception):

@@ -86,6 +86,9 @@ def set_description(name: str, description: str) -> None:
 def delete_repository(name: str) -> None:
     """The repository leaves the catalog first (invisible at once), then every item of it goes."""
     metadata.delete(keys.CATALOG, name)
+    metadata.batch_delete((keys.labeled(int(i["label_id"])), f"{name}@{i['digest']}")
+                          for i in metadata.iterate(keys.repository(name), keys.LABEL_PREFIX,
+                                                    attributes=("label_id", "digest")))
     metadata.batch_delete((i["PK"], i["SK"]) for i in metadata.iterate(keys.repository(name), attributes=()))
 
 

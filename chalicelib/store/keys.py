@@ -33,3 +33,15 @@ def referrer(subject: str, digest: str = "") -> str:
 
 def upload(upload_id: str) -> str:
     return f"UPLOAD#{upload_id}"
+
+
+LABEL_PREFIX = "LABEL#"  # SK prefix of a label attached to an artifact, in the repository's partition
+
+
+def attached_label(digest: str, label_id: int | None = None) -> str:
+    return f"{LABEL_PREFIX}{digest}#" + ("" if label_id is None else str(label_id))
+
+
+def labeled(label_id: int) -> str:
+    """PK of the reverse index: every artifact a label is attached to (SK = <repository>@<digest>)."""
+    return f"LABELED#{label_id}"
