@@ -70,8 +70,11 @@ class ApiContext:
 
 
 def respond(status: int, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
-    answer_headers = {"Content-Type": JSON, **(headers or {})}
-    return HttpResponse(status, answer_headers, json.dumps(body) if body is not None else "")
+    """A JSON answer. An empty answer is not labelled JSON (Harbor sends no Content-Type; API Gateway
+    would fill in application/json, and clients such as harborapi would then try to parse it)."""
+    if body is None:
+        return HttpResponse(status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, "")
+    return HttpResponse(status, {"Content-Type": JSON, **(headers or {})}, json.dumps(body))
 
 
 def bool_param(request: HttpRequest, name: str) -> bool | None:
