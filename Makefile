@@ -39,7 +39,7 @@ test: venv system-tools lint
 	$(BIN)/pytest tests
 
 bench: venv system-tools
-	$(BIN)/python -m tests.bench.registry
+	$(BIN)/python -m tests.bench
 
 # AWS deployment artefacts in build/: chalice's SAM template merged with infra/template.yaml,
 # the functions/ code and their dependency layer.

@@ -103,9 +103,7 @@ def list_projects(ctx: ApiContext) -> HttpResponse:
     conditions = query_of(ctx.request, ("name", "public", "owner", "project_id"))
     _, descending = sort_of(ctx.request, ("name",), "name")
     name, owner, public = ctx.request.param("name"), ctx.request.param("owner"), bool_param(ctx.request, "public")
-    roles: dict[str, int] = {}
-    if ctx.principal.user_id is not None and not ctx.principal.sysadmin:
-        roles = {p: r for p, r in projects.memberships(ctx.principal.user_id)}
+    roles = dict(projects.memberships(ctx.principal.user_id)) if ctx.principal.user_id is not None else {}
     fields = {"name": lambda p: p.name, "public": lambda p: p.public, "owner": lambda p: p.owner_name,
               "project_id": lambda p: p.project_id}
 
@@ -117,7 +115,7 @@ def list_projects(ctx: ApiContext) -> HttpResponse:
                 and all(c.matches(fields[k](project)) for k, c in conditions.items()))
 
     selected, total = window(projects.iter_projects(descending=descending), page, keep)
-    body = [project_json(ctx, p, roles.get(p.name) if not ctx.principal.sysadmin else None) for p in selected]
+    body = [project_json(ctx, p, roles.get(p.name, 0)) for p in selected]
     return respond(200, body, list_headers(ctx.request, "/api/v2.0/projects", page, total))
 
 

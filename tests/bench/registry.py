@@ -1,4 +1,4 @@
-"""`make bench`: what a pull costs, and how fast skopeo pushes and pulls compared with distribution.
+"""Registry benchmarks: what a pull costs, and how fast skopeo pushes and pulls compared with distribution.
 
 1. In process, under moto: for a one-layer image, the AWS calls made by each request of a pull
    (HEAD manifest, GET manifest, HEAD blob, GET blob), by service, operation and DynamoDB key kind,
@@ -11,31 +11,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import moto  # noqa: F401  (before any boto3 client)
-
-os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
-                   "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
-os.environ.pop("AWS_ENDPOINT_URL", None)
-
-from moto import mock_aws
-
-from chalicelib import aws, bootstrap
-from infra import gateway, resources
+from tests.bench.measure import ADMIN_BASIC, InProcessClient, in_process_stack, measure, print_header
 from tests.support.images import make_image, sha256, write_layout
 from tests.support.net import free_port, wait_for_http
 from tests.support.oci import push_image
@@ -45,48 +31,10 @@ ROUNDS = 300
 MiB = 1024 * 1024
 
 
-class CallCounter:
-    """Counts AWS API calls of our cached clients (botocore before-parameter-build event)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        for service in ("dynamodb", "s3", "ssm"):
-            aws.client(service).meta.events.register("before-parameter-build", self._count)
-
-    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        label = f"{model.service_model.service_name}.{model.name}"
-        if model.name == "GetItem":
-            label += f"({params['Key']['PK']['S'].split('#')[0]})"
-        self.calls[label] += 1
-
-
-class InProcessClient:
-    def __init__(self, gw: gateway.Gateway, authorization: str) -> None:
-        self.gateway, self.authorization = gw, authorization
-
-    def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
-        sent = [("Host", "bench.local"), ("Authorization", self.authorization), *(headers or {}).items()]
-        return self.gateway.invoke(method, path, sent, body)
-
-    def header(self, answer: Any, name: str) -> str:
-        return next(v for k, v in answer.headers if k.lower() == name.lower())
-
-
-def _percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1]
-
-
 def pull_costs() -> None:
     print("== AWS calls and handler latency per pull request (in process, moto) ==")
-    with mock_aws():
-        aws.reset()
-        context = resources.local_context("us-east-1")
-        resources.create_all(context)
-        os.environ.update(context.api_environment())
-        bootstrap.run()
-        gw = gateway.Gateway(instances=1)
-        basic = "Basic " + base64.b64encode(b"admin:Harbor12345").decode()
-        admin = InProcessClient(gw, basic)
+    with in_process_stack() as gw:
+        admin = InProcessClient(gw)
         image = make_image("bench")
         push_image(admin, "library/bench", "v1", image)
         token_answer = admin.request("GET", "/service/token?scope=repository:library/bench:pull")
@@ -97,23 +45,12 @@ def pull_costs() -> None:
                  ("GET manifest (digest)", "GET", f"/v2/library/bench/manifests/{image.digest}"),
                  ("HEAD blob", "HEAD", f"/v2/library/bench/blobs/{layer}"),
                  ("GET blob (307)", "GET", f"/v2/library/bench/blobs/{layer}")]
-        for auth_name, authorization in (("bearer token", bearer), ("basic auth", basic)):
+        for auth_name, authorization in (("bearer token", bearer), ("basic auth", ADMIN_BASIC)):
             client = InProcessClient(gw, authorization)
             print(f"-- {auth_name}")
-            print(f"{'request':24} {'p50 ms':>8} {'p99 ms':>8}  AWS calls per request")
+            print_header()
             for label, method, path in steps:
-                client.request(method, path)  # warm caches (signing key, password verification)
-                counter = CallCounter()
-                timings = []
-                for _ in range(ROUNDS):
-                    started = time.perf_counter()
-                    answer = client.request(method, path)
-                    timings.append((time.perf_counter() - started) * 1000)
-                    assert answer.status in (200, 307), (label, answer.status, answer.body)
-                per_request = ", ".join(f"{name} x{count / ROUNDS:g}" for name, count in sorted(counter.calls.items()))
-                blob_bytes = len(answer.body)
-                print(f"{label:24} {_percentile(timings, 50):8.2f} {_percentile(timings, 99):8.2f}  "
-                      f"{per_request or 'none'}; body {blob_bytes} B")
+                measure(client, label, method, path, ROUNDS)
 
 
 def _timed(*command: str) -> float:
@@ -173,8 +110,3 @@ def push_pull_wall_time() -> None:
     ours, theirs = results["this registry"], results["distribution"]
     print(f"{'ratio':16} {ours[0] / theirs[0]:8.2f} {ours[1] / theirs[1]:8.2f}   (this registry / distribution)")
     shutil.rmtree(work, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    pull_costs()
-    push_pull_wall_time()
