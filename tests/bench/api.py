@@ -13,7 +13,7 @@ from tests.support.oci import push_image
 
 PROJECTS = 1_000
 AUDIT_RECORDS = 100_000
-ROUNDS = 30
+ROUNDS = 5  # the emulator's Query time grows with the table; 'own p50' is what our code costs
 
 
 def _seed(client: InProcessClient) -> str:
@@ -45,4 +45,4 @@ def api_costs() -> None:
         for label, path in steps:
             measure(admin, label, "GET", path, ROUNDS, expected=(200,))
         measure(admin, "list audit logs, q=operation=pull", "GET",
-                "/api/v2.0/audit-logs?q=operation%3Dpull&page_size=10", 3, expected=(200,))
+                "/api/v2.0/audit-logs?q=operation%3Dpull&page_size=10", 2, expected=(200,))
