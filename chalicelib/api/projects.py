@@ -71,6 +71,8 @@ def project_json(ctx: ApiContext, project: projects.Project, role: int | None = 
 
 def create_project(ctx: ApiContext) -> HttpResponse:
     ctx.require_authenticated()
+    if ctx.principal.user_id is None:
+        raise harbor_error("FORBIDDEN", "robot accounts cannot create projects")
     body = ctx.body()
     name = body.get("project_name")
     if not isinstance(name, str) or not projects.valid_project_name(name):
@@ -81,7 +83,7 @@ def create_project(ctx: ApiContext) -> HttpResponse:
     meta = _request_metadata(body)
     public = meta.pop("public", "false") == "true"
     try:
-        project = projects.create_project(name, owner_id=ctx.principal.user_id or 0, owner_name=ctx.principal.username,
+        project = projects.create_project(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
                                           public=public, extra_metadata=meta)
     except projects.ProjectExists as error:
         raise ServiceError("CONFLICT", f"conflict: The project named {name} already exists") from error

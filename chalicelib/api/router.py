@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from chalicelib.api import artifacts, audit_logs, labels, members, projects, repositories, system, users
+from chalicelib.api import (
+    artifacts,
+    audit_logs,
+    labels,
+    members,
+    projects,
+    repositories,
+    robots,
+    system,
+    users,
+)
 from chalicelib.api.context import ApiContext
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpRequest, HttpResponse
@@ -17,7 +27,7 @@ from chalicelib.http import HttpRequest, HttpResponse
 Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
-                                          *labels.ROUTES]
+                                          *labels.ROUTES, *robots.ROUTES]
 
 
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:

@@ -21,7 +21,7 @@ def user_json(user: users.User) -> dict[str, Any]:
             "creation_time": user.creation_time, "update_time": user.update_time}
 
 
-def _check_password_policy(password: Any) -> str:
+def check_password_policy(password: Any) -> str:
     """Harbor's rule: 8 to 128 characters with at least one upper-case letter, one lower-case, one digit."""
     if not isinstance(password, str) or not (8 <= len(password) <= 128) or not re.search(r"[A-Z]", password) \
             or not re.search(r"[a-z]", password) or not re.search(r"\d", password):
@@ -51,7 +51,7 @@ def create_user(ctx: ApiContext) -> HttpResponse:
             or username.strip() != username:
         raise harbor_error("BAD_REQUEST", "username is required, at most 255 characters, without ,~#$%\" or spaces "
                                           "at either end")
-    password = _check_password_policy(body.get("password"))
+    password = check_password_policy(body.get("password"))
     profile = _check_profile(body, None)
     try:
         user = users.create_user(username, password, **profile)
@@ -82,7 +82,10 @@ def search_users(ctx: ApiContext) -> HttpResponse:
 
 def current_user(ctx: ApiContext) -> HttpResponse:
     ctx.require_authenticated()
-    return respond(200, user_json(users.get_user(ctx.principal.username)))  # type: ignore[arg-type]
+    user = users.get_user(ctx.principal.username) if not ctx.principal.robot else None
+    if user is None:  # a robot is not a user
+        raise harbor_error("UNAUTHORIZED", "robot accounts have no user profile")
+    return respond(200, user_json(user))
 
 
 def _target(ctx: ApiContext, user_id: str, *, self_allowed: bool) -> users.User:
@@ -117,7 +120,7 @@ def delete_user(ctx: ApiContext, user_id: str) -> HttpResponse:
 def change_password(ctx: ApiContext, user_id: str) -> HttpResponse:
     user = _target(ctx, user_id, self_allowed=True)
     body = ctx.body()
-    new_password = _check_password_policy(body.get("new_password"))
+    new_password = check_password_policy(body.get("new_password"))
     if user.user_id == ctx.principal.user_id:  # changing one's own password needs the old one
         if not isinstance(body.get("old_password"), str) or not users.check_password(user, body["old_password"]):
             raise harbor_error("FORBIDDEN", "the old password is wrong")

@@ -7,6 +7,7 @@ maintainer=4, limitedGuest=5. A system admin holds every permission. Public proj
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.auth.tokens import Access
@@ -60,6 +61,12 @@ class Principal:
     # Credentials were presented but not accepted: Harbor then serves the request as anonymous,
     # and a 401 challenges for Basic credentials instead of a token.
     rejected_credentials: bool = False
+    # A robot account: what it may do, per project namespace ("*": every project). Not a user.
+    robot_namespaces: Mapping[str, frozenset[Permission]] | None = None
+
+    @property
+    def robot(self) -> bool:
+        return self.robot_namespaces is not None
 
     @property
     def anonymous(self) -> bool:
@@ -80,6 +87,10 @@ def project_permissions(principal: Principal, project: Project, role: int | None
     """Everything the principal may do in the project (reads the membership unless `role` is given)."""
     if principal.sysadmin:
         return _PROJECT_ADMIN
+    if principal.robot_namespaces is not None:
+        namespaces = principal.robot_namespaces
+        held = namespaces.get(project.name, frozenset()) | namespaces.get("*", frozenset())
+        return held | PUBLIC if project.public else held
     if role is None:
         role = project_role(principal, project)
     held = ROLE_PERMISSIONS.get(role, frozenset()) if role else frozenset()

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 
-from chalicelib.auth import tokens, users
+from chalicelib.auth import robots, tokens, users
 from chalicelib.auth.access import (
     ANONYMOUS,
     REJECTED,
@@ -56,6 +56,9 @@ def _basic(credentials: str) -> Principal:
         username, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return REJECTED
+    if username.startswith(robots.PREFIX):
+        robot = robots.check_credentials(username, password)
+        return Principal(username=robot.name, robot_namespaces=robot.namespaces()) if robot else REJECTED
     user = users.check_credentials(username, password) if username else None
     if user is None:
         return REJECTED
