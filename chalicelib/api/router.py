@@ -17,6 +17,7 @@ from chalicelib.api import (
     projects,
     repositories,
     robots,
+    search,
     system,
     users,
 )
@@ -27,7 +28,7 @@ from chalicelib.http import HttpRequest, HttpResponse
 Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
-                                          *labels.ROUTES, *robots.ROUTES]
+                                          *labels.ROUTES, *robots.ROUTES, *search.ROUTES]
 
 
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:

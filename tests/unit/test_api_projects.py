@@ -177,3 +177,18 @@ def test_role_matrix_on_v2_and_api(client: Client, role: int, pull: bool, push: 
               auth=member)
     assert (add.status == 201) is add_members
     assert (client.request("DELETE", f"/v2/team/app/manifests/{image.digest}", auth=member).status == 202) is delete
+
+
+def test_search_finds_visible_projects_and_repositories(client: Client) -> None:
+    owner = _user("owner")
+    _project(client, "secret-stuff", owner)
+    _project(client, "open-stuff", owner, public=True)
+    push_image(client, "secret-stuff/app", "v1", make_image("s1"), auth=owner)
+    push_image(client, "open-stuff/stuff-app", "v1", make_image("s2"), auth=owner)
+    anonymous = api(client, "GET", "/search?q=stuff", auth=None).json()
+    assert [p["name"] for p in anonymous["project"]] == ["open-stuff"]
+    assert [r["repository_name"] for r in anonymous["repository"]] == ["open-stuff/stuff-app"]
+    assert anonymous["repository"][0]["project_public"] is True and anonymous["chart"] == []
+    mine = api(client, "GET", "/search?q=stuff", auth=owner).json()
+    assert [p["name"] for p in mine["project"]] == ["open-stuff", "secret-stuff"]
+    assert api(client, "GET", "/search").status == 422
