@@ -14,7 +14,7 @@ from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
 from chalicelib.registry import artifacts as artifact_info
 from chalicelib.registry import manifests, records
-from chalicelib.registry.names import validate_tag
+from chalicelib.registry.names import project_of, validate_name, validate_reference, validate_tag
 
 NEVER = "0001-01-01T00:00:00.000Z"  # Harbor's rendering of a time that never happened (pull_time)
 
@@ -85,6 +85,27 @@ def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> 
     attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
     return respond(200, [artifact_json(ctx, project, repository, a, attached.get(a.digest)) for a in selected],
                    list_headers(ctx.request, path, page, total))
+
+
+def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
+    """POST .../artifacts?from=<project>/<repository>(@<digest>|:<tag>): needs pull on the source."""
+    project = ctx.project(project_name, ("artifact", "create"), by_name=True)
+    target = full_name(project.name, repository_name)
+    source = ctx.request.param("from") or ""
+    repository, separator, reference = source.rpartition("@") if "@" in source else source.rpartition(":")
+    try:
+        validate_name(repository)
+        validate_reference(reference)
+    except ServiceError as error:
+        raise harbor_error("BAD_REQUEST", "from must be <project>/<repository>@<digest> or ...:<tag>") from error
+    ctx.project(project_of(repository), ("repository", "pull"), by_name=True)  # may the caller read it?
+    found = records.get_artifact(repository, reference)
+    if found is None:
+        raise harbor_error("NOT_FOUND", f"artifact {source[:200]} not found")
+    digest = manifests.copy(repository, found.digest, target, reference if separator == ":" else None)
+    audit.record(project.name, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
+                 ctx.principal.username)
+    return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
 
 
 def _artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
@@ -159,6 +180,7 @@ def addition(ctx: ApiContext, project_name: str, repository_name: str, reference
 _ARTIFACT = "/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}"
 ROUTES = [
     ("GET", "/projects/{project_name}/repositories/{repository_name}/artifacts", list_artifacts),
+    ("POST", "/projects/{project_name}/repositories/{repository_name}/artifacts", copy_artifact),
     ("GET", _ARTIFACT, get_artifact),
     ("DELETE", _ARTIFACT, delete_artifact),
     ("GET", f"{_ARTIFACT}/tags", list_tags),

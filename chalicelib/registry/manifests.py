@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from chalicelib import clock, labels
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
-from chalicelib.registry import artifacts, formats
+from chalicelib.registry import artifacts, blobs, formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
 from chalicelib.store import keys, metadata, objects
 
@@ -196,3 +196,17 @@ def create_tag(name: str, tag: str, digest: str) -> None:
                       "tag_id": metadata.next_id("tag"), "updated": clock.iso()}, if_absent=True)
     except metadata.ConditionFailed as error:
         raise TagExists(tag) from error
+
+
+def copy(source: str, digest: str, target: str, tag: str | None) -> str:
+    """Copy an artifact between repositories without moving bytes: link its blobs into the target,
+    copy an index's children first, then store the manifest (under `tag` when given)."""
+    found = get(source, digest, [], with_body=True)
+    parsed = formats.parse(found.body or b"", found.media_type)
+    for child in parsed.children:
+        copy(source, child.digest, target, None)
+    if parsed.blobs:
+        links = metadata.batch_get((keys.repository(source), keys.blob(b.digest)) for b in parsed.blobs)
+        for link in links:
+            blobs.link(target, link["SK"][len(keys.BLOB_PREFIX):], int(link["size"]))
+    return put(target, tag or digest, found.media_type, found.body or b"")[0]

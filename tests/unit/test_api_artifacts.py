@@ -149,3 +149,35 @@ def test_artifact_delete_needs_the_right_role(client: Client) -> None:
     assert api(client, "DELETE", "/projects/library/repositories/app/artifacts/v1").status == 200
     assert client.request("GET", f"/v2/library/app/manifests/{image.digest}").status == 404
     assert api(client, "GET", "/projects/library/repositories/app").json()["artifact_count"] == 0
+
+
+def test_copy_artifacts_between_repositories(client: Client) -> None:
+    image = make_image("copy")
+    push_image(client, "library/source", "v1", image)
+    api(client, "POST", "/projects", {"project_name": "team"})
+    copied = api(client, "POST", "/projects/team/repositories/copy/artifacts?from=library/source:v1")
+    assert copied.status == 201 and copied.header("Location").endswith(image.digest)
+    assert client.request("GET", "/v2/team/copy/manifests/v1").body == image.manifest
+    layer = image.layers[0]
+    assert client.request("HEAD", f"/v2/team/copy/blobs/{sha256(layer)}").status == 200
+    by_digest = api(client, "POST", f"/projects/team/repositories/other/artifacts?from=library/source@{image.digest}")
+    assert by_digest.status == 201
+    assert client.request("GET", "/v2/team/other/tags/list").json()["tags"] == []
+    amd, arm = make_image("c-amd"), make_image("c-arm")
+    index = _index(client, "library/multi", "latest", [amd, arm])
+    assert api(client, "POST", "/projects/team/repositories/multi/artifacts?from=library/multi:latest").status == 201
+    assert client.request("GET", "/v2/team/multi/manifests/latest", accept=[OCI_INDEX]).body == index
+    assert api(client, "POST", "/projects/team/repositories/x/artifacts?from=library/source:nope").status == 404
+    assert api(client, "POST", "/projects/team/repositories/x/artifacts?from=garbage").status == 400
+
+
+def test_copy_needs_pull_on_the_source(client: Client) -> None:
+    users.create_user("dev", "Passw0rd1")
+    api(client, "POST", "/projects", {"project_name": "private"})
+    push_image(client, "private/app", "v1", make_image("p"))
+    api(client, "POST", "/projects", {"project_name": "mine"})
+    api(client, "POST", "/projects/mine/members", {"role_id": 2, "member_user": {"username": "dev"}})
+    reply = api(client, "POST", "/projects/mine/repositories/stolen/artifacts?from=private/app:v1",
+                auth=("dev", "Passw0rd1"))
+    assert reply.status == 403
+    assert client.request("GET", "/v2/mine/stolen/manifests/v1").status == 404
