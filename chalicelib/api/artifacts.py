@@ -35,7 +35,7 @@ def artifact_json(ctx: ApiContext, project: projects.Project, repository: record
         "id": artifact.artifact_id, "type": artifact.type, "media_type": artifact.media_type,
         "manifest_media_type": artifact.manifest_media_type, "project_id": project.project_id,
         "repository_id": repository.repository_id, "repository_name": repository.name, "digest": artifact.digest,
-        "size": artifact.size, "icon": "", "push_time": artifact.push_time, "pull_time": NEVER,
+        "size": artifact.size, "icon": "", "push_time": artifact.push_time, "pull_time": artifact.pull_time or NEVER,
         "extra_attrs": artifact.extra_attrs, "annotations": artifact.annotations,
         "references": [{**ref, "parent_id": artifact.artifact_id} for ref in artifact.references],
         "addition_links": {},

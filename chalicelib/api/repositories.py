@@ -15,7 +15,8 @@ from chalicelib.registry import records
 
 def repository_json(repository: records.Repository, project_id: int) -> dict[str, Any]:
     return {"id": repository.repository_id, "project_id": project_id, "name": repository.name,
-            "description": repository.description, "artifact_count": repository.artifact_count, "pull_count": 0,
+            "description": repository.description, "artifact_count": repository.artifact_count,
+            "pull_count": repository.pull_count,
             "creation_time": repository.creation_time, "update_time": repository.update_time}
 
 

@@ -28,7 +28,7 @@ def search(ctx: ApiContext) -> HttpResponse:
         "project": [project_json(ctx, p, roles.get(p.name, 0)) for p in found_projects],
         "repository": [{"project_id": visible[r.project_name].project_id, "project_name": r.project_name,
                         "project_public": visible[r.project_name].public, "repository_name": r.name,
-                        "pull_count": 0, "artifact_count": r.artifact_count} for r in found_repositories],
+                        "pull_count": r.pull_count, "artifact_count": r.artifact_count} for r in found_repositories],
         "chart": [],
     })
 

@@ -40,16 +40,20 @@ def new_id() -> int:
     return (time.time_ns() // 1_000_000) << 12 | secrets.randbits(12)
 
 
-def record(project: str, operation: str, resource_type: str, resource: str, username: str) -> None:
-    """Write one record. Never raises: a lost audit record must not fail the user's request."""
+def entry(project: str, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
+    """The item of one audit record (callers may write it inside a transaction of their own)."""
     record_id = new_id()
     op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
     sort_key = f"{op_time}#{record_id:020d}"
+    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}", "GSI1SK": sort_key,
+            "id": record_id, "project": project, "operation": operation, "resource_type": resource_type,
+            "resource": resource, "username": username or "anonymous", "op_time": op_time}
+
+
+def record(project: str, operation: str, resource_type: str, resource: str, username: str) -> None:
+    """Write one record. Never raises: a lost audit record must not fail the user's request."""
     try:
-        metadata.put({"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}",
-                      "GSI1SK": sort_key, "id": record_id, "project": project, "operation": operation,
-                      "resource_type": resource_type, "resource": resource, "username": username or "anonymous",
-                      "op_time": op_time})
+        metadata.put(entry(project, operation, resource_type, resource, username))
     except Exception:
         logger.exception("audit record not written", extra={"operation": operation, "resource": resource})
 

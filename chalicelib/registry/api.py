@@ -69,7 +69,7 @@ def _get_manifest(request: HttpRequest, route: Route, principal: Principal) -> H
     with_body = request.method == "GET"
     found = manifests.get(route.name, route.ref, request.header_values("accept"), with_body=with_body)
     if with_body:  # a pull is a manifest GET; HEAD is not
-        audit.record(route.project, "pull", "artifact", f"{route.name}:{route.ref}", principal.username)
+        manifests.record_pull(route.name, found.digest, route.ref, principal.username)
     body = found.body.decode() if found.body is not None else None
     return HttpResponse(200, _manifest_headers(found.digest, found.media_type, found.size), body)
 

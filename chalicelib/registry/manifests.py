@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 
 from chalicelib import clock, labels
+from chalicelib.audit import log as audit
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
+from chalicelib.observability import logger
 from chalicelib.registry import artifacts, blobs, formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
 from chalicelib.store import keys, metadata, objects
@@ -183,6 +185,21 @@ def delete(name: str, reference: str) -> None:
     for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
     labels.detach_all(name, reference)
+
+
+def record_pull(name: str, digest: str, reference: str, username: str) -> None:
+    """One transaction per pull: the audit record, the repository's pull count, the artifact's pull time.
+    Never raises: a pull that was served is not failed by its bookkeeping."""
+    now = clock.iso()
+    try:
+        metadata.transact([
+            metadata.put_op(audit.entry(name.split("/", 1)[0], "pull", "artifact", f"{name}:{reference}", username)),
+            metadata.update_op(keys.CATALOG, name, "ADD pull_count :one", {":one": 1}, must_exist=True),
+            metadata.update_op(keys.repository(name), keys.manifest(digest), "SET pull_time = :now", {":now": now},
+                               must_exist=True),
+        ])
+    except Exception:
+        logger.exception("pull not recorded", extra={"repository": name, "digest": digest})
 
 
 class TagExists(Exception):

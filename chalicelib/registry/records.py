@@ -14,8 +14,8 @@ from chalicelib.registry.names import validate_reference
 from chalicelib.store import keys, metadata, objects
 
 _ARTIFACT_ATTRIBUTES = ("digest", "media_type", "size", "artifact_type", "subject", "artifact_id", "push_time",
-                        "type", "artifact_size", "extra_attrs", "annotations", "references", "parent_count",
-                        "object_key", "blobs")
+                        "pull_time", "type", "artifact_size", "extra_attrs", "annotations", "references",
+                        "parent_count", "object_key", "blobs")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Repository:
     name: str
     repository_id: int
     artifact_count: int
+    pull_count: int
     description: str
     creation_time: str
     update_time: str
@@ -50,6 +51,7 @@ class Artifact:
     type: str
     size: int
     push_time: str
+    pull_time: str | None
     subject: str | None
     parent_count: int
     extra_attrs: dict[str, Any]
@@ -66,7 +68,8 @@ class Artifact:
 
 def _repository(item: metadata.Item) -> Repository:
     return Repository(item["SK"], int(item.get("repository_id", 0)), int(item.get("artifact_count", 0)),
-                      item.get("description", ""), item.get("created", ""), item.get("updated", ""))
+                      int(item.get("pull_count", 0)), item.get("description", ""), item.get("created", ""),
+                      item.get("updated", ""))
 
 
 def get_repository(name: str) -> Repository | None:
@@ -104,7 +107,8 @@ def _artifact(name: str, item: metadata.Item, tags: list[Tag]) -> Artifact:
         name, item["digest"], int(item.get("artifact_id", 0)), item["media_type"],
         item.get("artifact_type") or item["media_type"], item.get("type", "UNKNOWN"),
         int(item.get("artifact_size", item["size"])), item.get("push_time", item.get("created", "")),
-        item.get("subject"), int(item.get("parent_count", 0)), json.loads(item.get("extra_attrs") or "{}"),
+        item.get("pull_time"), item.get("subject"), int(item.get("parent_count", 0)),
+        json.loads(item.get("extra_attrs") or "{}"),
         annotations_value, json.loads(item.get("references") or "[]"),
         blobs[0] if blobs and item["media_type"] in formats.MANIFEST_TYPES else None, tags)
 

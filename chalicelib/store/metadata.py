@@ -207,9 +207,12 @@ def delete_op(pk: str, sk: str) -> dict[str, Any]:
     return {"Delete": {"TableName": _table(), "Key": key(pk, sk)}}
 
 
-def update_op(pk: str, sk: str, expression: str, values: Item) -> dict[str, Any]:
-    return {"Update": {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
-                       "ExpressionAttributeValues": _to_ddb(values)}}
+def update_op(pk: str, sk: str, expression: str, values: Item, *, must_exist: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
+                          "ExpressionAttributeValues": _to_ddb(values)}
+    if must_exist:
+        op["ConditionExpression"] = "attribute_exists(PK)"
+    return {"Update": op}
 
 
 def transact(operations: list[dict[str, Any]]) -> None:

@@ -181,3 +181,16 @@ def test_copy_needs_pull_on_the_source(client: Client) -> None:
                 auth=("dev", "Passw0rd1"))
     assert reply.status == 403
     assert client.request("GET", "/v2/mine/stolen/manifests/v1").status == 404
+
+
+def test_pulls_count_and_set_the_pull_time(client: Client) -> None:
+    image = make_image("pulled")
+    push_image(client, "library/app", "v1", image)
+    assert api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()["pull_time"] == (
+        "0001-01-01T00:00:00.000Z")
+    client.request("HEAD", "/v2/library/app/manifests/v1")  # not a pull
+    for _ in range(3):
+        client.request("GET", "/v2/library/app/manifests/v1")
+    assert api(client, "GET", "/projects/library/repositories/app").json()["pull_count"] == 3
+    pulled_at = api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()["pull_time"]
+    assert pulled_at.startswith("20") and pulled_at.endswith("Z")
