@@ -24,13 +24,20 @@ def _base(project_name: str, repository: str, digest: str) -> str:
     return f"/api/v2.0/projects/{project_name}/repositories/{encoded}/artifacts/{digest}"
 
 
-def tag_json(tag: records.Tag, repository_id: int, artifact_id: int) -> dict[str, Any]:
+def tag_json(tag: records.Tag, repository_id: int, artifact_id: int, signed: bool = False) -> dict[str, Any]:
     return {"id": tag.tag_id, "repository_id": repository_id, "artifact_id": artifact_id, "name": tag.name,
-            "push_time": tag.push_time, "pull_time": NEVER, "immutable": False, "signed": False}
+            "push_time": tag.push_time, "pull_time": NEVER, "immutable": False, "signed": signed}
+
+
+def accessory_json(accessory: records.Artifact, subject: records.Artifact) -> dict[str, Any]:
+    return {"id": accessory.artifact_id, "artifact_id": accessory.artifact_id,
+            "subject_artifact_id": subject.artifact_id, "size": accessory.size, "digest": accessory.digest,
+            "type": accessory.accessory_type, "icon": "", "creation_time": accessory.push_time}
 
 
 def artifact_json(ctx: ApiContext, project: projects.Project, repository: records.Repository,
-                  artifact: records.Artifact, label_ids: list[int] | None = None) -> dict[str, Any]:
+                  artifact: records.Artifact, label_ids: list[int] | None = None,
+                  accessories: list[records.Artifact] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": artifact.artifact_id, "type": artifact.type, "media_type": artifact.media_type,
         "manifest_media_type": artifact.manifest_media_type, "project_id": project.project_id,
@@ -45,15 +52,18 @@ def artifact_json(ctx: ApiContext, project: projects.Project, repository: record
         body["addition_links"] = {"build_history": {"href": f"{base}/additions/build_history", "absolute": False},
                                   "vulnerabilities": {"href": f"{base}/additions/vulnerabilities", "absolute": False}}
     request = ctx.request
+    accessories = accessories or []
     if bool_param(request, "with_tag") is not False:
-        body["tags"] = [tag_json(t, repository.repository_id, artifact.artifact_id) for t in artifact.tags]
+        signed = bool(bool_param(request, "with_signature")) and any(
+            a.accessory_type == "signature.cosign" for a in accessories)
+        body["tags"] = [tag_json(t, repository.repository_id, artifact.artifact_id, signed) for t in artifact.tags]
     if bool_param(request, "with_label"):
         found = (labels.get_label(label_id) for label_id in label_ids or [])
         body["labels"] = [label_json(label) for label in found if label]
     if bool_param(request, "with_scan_overview"):
         body["scan_overview"] = {}  # filled once scanning exists
-    if bool_param(request, "with_accessory"):
-        body["accessories"] = []
+    if bool_param(request, "with_accessory") is not False:  # Harbor's default: true
+        body["accessories"] = [accessory_json(a, artifact) for a in accessories]
     return body
 
 
@@ -74,17 +84,18 @@ def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> 
     fields = {"digest": lambda a: a.digest, "type": lambda a: a.type, "media_type": lambda a: a.media_type}
 
     def keep(artifact: records.Artifact) -> bool:
-        if artifact.accessory or (artifact.parent_count > 0 and not artifact.tags):
+        if artifact.accessory_of or (artifact.parent_count > 0 and not artifact.tags):
             return False
         return all(_matches_tags(c, artifact) if k == "tags" else c.matches(fields[k](artifact))
                    for k, c in conditions.items())
 
     newest_first = sorted(records.iter_artifacts(repository.name), key=lambda a: a.push_time, reverse=True)
+    accessories = records.accessories_by_subject(newest_first)
     selected, total = window(newest_first, page, keep)
     path = f"/api/v2.0/projects/{project_name}/repositories/{repository_name.replace('/', '%252F')}/artifacts"
     attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
-    return respond(200, [artifact_json(ctx, project, repository, a, attached.get(a.digest)) for a in selected],
-                   list_headers(ctx.request, path, page, total))
+    return respond(200, [artifact_json(ctx, project, repository, a, attached.get(a.digest), accessories.get(a.digest))
+                         for a in selected], list_headers(ctx.request, path, page, total))
 
 
 def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
@@ -102,6 +113,8 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     found = records.get_artifact(repository, reference)
     if found is None:
         raise harbor_error("NOT_FOUND", f"artifact {source[:200]} not found")
+    if found.accessory_of:
+        raise ServiceError("DENIED", "the operation isn't supported for an artifact accessory", status=403)
     digest = manifests.copy(repository, found.digest, target, reference if separator == ":" else None)
     audit.record(project.name, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
                  ctx.principal.username)
@@ -121,11 +134,26 @@ def _artifact(ctx: ApiContext, project_name: str, repository_name: str, referenc
 def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "read"))
     attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
-    return respond(200, artifact_json(ctx, project, repository, artifact, attached.get(artifact.digest)))
+    return respond(200, artifact_json(ctx, project, repository, artifact, attached.get(artifact.digest),
+                                      _accessories_of(repository.name, artifact.digest)))
+
+
+def _accessories_of(repository: str, digest: str) -> list[records.Artifact]:
+    return [a for a in records.iter_artifacts(repository) if a.accessory_of == digest]
+
+
+def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
+    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("accessory", "list"))
+    page = page_of(ctx.request)
+    selected, total = window(_accessories_of(repository.name, artifact.digest), page, lambda _: True)
+    path = f"{_base(project_name, repository.name, reference)}/accessories"
+    return respond(200, [accessory_json(a, artifact) for a in selected], list_headers(ctx.request, path, page, total))
 
 
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
+    for accessory in _accessories_of(repository.name, artifact.digest):  # hard references go with their subject
+        manifests.delete(repository.name, accessory.digest)
     manifests.delete(repository.name, artifact.digest)
     audit.record(project.name, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
     return respond(200)
@@ -184,6 +212,7 @@ ROUTES = [
     ("GET", _ARTIFACT, get_artifact),
     ("DELETE", _ARTIFACT, delete_artifact),
     ("GET", f"{_ARTIFACT}/tags", list_tags),
+    ("GET", f"{_ARTIFACT}/accessories", list_accessories),
     ("POST", f"{_ARTIFACT}/tags", create_tag),
     ("DELETE", f"{_ARTIFACT}/tags/{{tag_name}}", delete_tag),
     ("GET", f"{_ARTIFACT}/additions/{{addition}}", addition),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from chalicelib import clock, labels
@@ -79,7 +80,7 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
         "artifact_id": previous.get("artifact_id") or metadata.next_id("artifact"), "push_time": now,
         "type": info.type, "artifact_size": info.size, "extra_attrs": json.dumps(info.extra_attrs),
         "annotations": _small_json(parsed.annotations), "references": json.dumps(info.references),
-        "parent_count": previous.get("parent_count"),
+        "parent_count": previous.get("parent_count"), "signature_of": _cosign_subject(tag, parsed),
     }
     if len(body) > cfg.manifest_inline_max_bytes:
         item["object_key"] = objects.manifest_key(digest)
@@ -101,6 +102,19 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     for start in range(_CHILDREN_IN_MAIN_TRANSACTION, len(children), 100):
         metadata.transact(_parent_count_ops(name, children[start:start + 100], 1))
     return digest, parsed.subject.digest if parsed.subject else None
+
+
+_COSIGN_TAG = re.compile(r"^sha256-([a-f0-9]{64})\.sig$")
+COSIGN_LAYER = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+
+def _cosign_subject(tag: str | None, parsed: formats.ParsedManifest) -> str | None:
+    """cosign's tag convention (the only one Harbor 2.6 knows): a manifest tagged sha256-<hex>.sig
+    with a simplesigning layer signs sha256:<hex> in the same repository."""
+    match = _COSIGN_TAG.match(tag or "")
+    if match and any(b.media_type == COSIGN_LAYER for b in parsed.blobs):
+        return f"sha256:{match[1]}"
+    return None
 
 
 def _small_json(value: object) -> str | None:

@@ -15,7 +15,7 @@ from chalicelib.store import keys, metadata, objects
 
 _ARTIFACT_ATTRIBUTES = ("digest", "media_type", "size", "artifact_type", "subject", "artifact_id", "push_time",
                         "pull_time", "type", "artifact_size", "extra_attrs", "annotations", "references",
-                        "parent_count", "object_key", "blobs")
+                        "parent_count", "object_key", "blobs", "signature_of")
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,19 @@ class Artifact:
     annotations: dict[str, str]
     references: list[dict[str, Any]]
     config_digest: str | None
+    signature_of: str | None = None
     tags: list[Tag] = field(default_factory=list)
 
     @property
-    def accessory(self) -> bool:
-        """An artifact about another one (signature, SBOM…): Harbor lists it under its subject only."""
-        return self.subject is not None
+    def accessory_of(self) -> str | None:
+        """The artifact this one is about (a cosign signature, or an OCI subject): Harbor lists it under
+        that artifact's accessories only."""
+        return self.signature_of or self.subject
+
+    @property
+    def accessory_type(self) -> str:
+        signature = self.signature_of or self.media_type == "application/vnd.dev.cosign.artifact.sig.v1+json"
+        return "signature.cosign" if signature else "subject.accessory"
 
 
 def _repository(item: metadata.Item) -> Repository:
@@ -110,7 +117,8 @@ def _artifact(name: str, item: metadata.Item, tags: list[Tag]) -> Artifact:
         item.get("pull_time"), item.get("subject"), int(item.get("parent_count", 0)),
         json.loads(item.get("extra_attrs") or "{}"),
         annotations_value, json.loads(item.get("references") or "[]"),
-        blobs[0] if blobs and item["media_type"] in formats.MANIFEST_TYPES else None, tags)
+        blobs[0] if blobs and item["media_type"] in formats.MANIFEST_TYPES else None, item.get("signature_of"),
+        tags)
 
 
 def tags_by_digest(name: str) -> dict[str, list[Tag]]:
@@ -127,6 +135,14 @@ def iter_artifacts(name: str) -> Iterator[Artifact]:
     tags = tags_by_digest(name)
     for item in metadata.iterate(keys.repository(name), keys.MANIFEST_PREFIX, attributes=_ARTIFACT_ATTRIBUTES):
         yield _artifact(name, item, tags.get(item["digest"], []))
+
+
+def accessories_by_subject(artifacts: list[Artifact]) -> dict[str, list[Artifact]]:
+    found: dict[str, list[Artifact]] = {}
+    for artifact in artifacts:
+        if artifact.accessory_of:
+            found.setdefault(artifact.accessory_of, []).append(artifact)
+    return found
 
 
 def get_artifact(name: str, reference: str) -> Artifact | None:
