@@ -32,12 +32,15 @@ def _matcher(conditions: dict[str, Condition]) -> Callable[[log.AuditRecord], bo
     return lambda record: all(c.matches(getattr(record, key)) for key, c in normalised.items())
 
 
-def _answer(ctx: ApiContext, path: str, records: Iterator[log.AuditRecord], count: Callable[[], int],
-            page: Page, conditions: dict[str, Condition]) -> HttpResponse:
+def _answer(ctx: ApiContext, path: str, records: Callable[[int], Iterator[log.AuditRecord]],
+            count: Callable[[], int], page: Page, conditions: dict[str, Condition]) -> HttpResponse:
+    """`records(read_ahead)` streams the log; unfiltered, only up to the page is read and the total comes
+    from the counters; filtered, the stream is matched to the end to count."""
     if conditions:
-        selected, total = window(records, page, _matcher(conditions))
-    else:  # unfiltered: read just up to the page, and count with Select=COUNT
-        selected, _ = window(islice(records, page.offset + page.size), page, lambda _: True)
+        selected, total = window(records(500), page, _matcher(conditions))
+    else:
+        needed = page.offset + page.size
+        selected, _ = window(islice(records(min(needed, 500)), needed), page, lambda _: True)
         total = count()
     return respond(200, [record_json(r) for r in selected], list_headers(ctx.request, path, page, total))
 
@@ -54,11 +57,12 @@ def list_all(ctx: ApiContext) -> HttpResponse:
     ctx.require_authenticated()
     page, conditions, descending = _request(ctx)
     if ctx.principal.sysadmin:
-        return _answer(ctx, "/api/v2.0/audit-logs", log.iter_all(descending=descending), log.count_all, page,
-                       conditions)
+        return _answer(ctx, "/api/v2.0/audit-logs", lambda n: log.iter_all(descending=descending, page_size=n),
+                       log.count_all, page, conditions)
     readable = [name for name, role in projects.memberships(ctx.principal.user_id or 0)
                 if ("log", "list") in ROLE_PERMISSIONS[role]]
-    return _answer(ctx, "/api/v2.0/audit-logs", log.iter_projects(readable, descending=descending),
+    return _answer(ctx, "/api/v2.0/audit-logs",
+                   lambda n: log.iter_projects(readable, descending=descending, page_size=n),
                    lambda: log.count_projects(readable), page, conditions)
 
 
@@ -66,7 +70,7 @@ def list_project(ctx: ApiContext, project_name: str) -> HttpResponse:
     project = ctx.project(project_name, ("log", "list"), by_name=True)
     page, conditions, descending = _request(ctx)
     return _answer(ctx, f"/api/v2.0/projects/{project_name}/logs",
-                   log.iter_projects([project.name], descending=descending),
+                   lambda n: log.iter_projects([project.name], descending=descending, page_size=n),
                    lambda: log.count_projects([project.name]), page, conditions)
 
 

@@ -40,20 +40,26 @@ def new_id() -> int:
     return (time.time_ns() // 1_000_000) << 12 | secrets.randbits(12)
 
 
-def entry(project: str, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
-    """The item of one audit record (callers may write it inside a transaction of their own)."""
+def operations(project: str, operation: str, resource_type: str, resource: str,
+               username: str) -> list[dict[str, object]]:
+    """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
+    record's shard (PK=AUDITCOUNT#<shard>, SK=<project>), so totals are read, never counted."""
     record_id = new_id()
     op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
     sort_key = f"{op_time}#{record_id:020d}"
-    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}", "GSI1SK": sort_key,
-            "id": record_id, "project": project, "operation": operation, "resource_type": resource_type,
-            "resource": resource, "username": username or "anonymous", "op_time": op_time}
+    shard = record_id % SHARDS
+    return [
+        metadata.put_op({"PK": f"AUDIT#{shard}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}", "GSI1SK": sort_key,
+                         "id": record_id, "project": project, "operation": operation, "resource_type": resource_type,
+                         "resource": resource, "username": username or "anonymous", "op_time": op_time}),
+        metadata.update_op(f"AUDITCOUNT#{shard}", project, "ADD records :one", {":one": 1}),
+    ]
 
 
 def record(project: str, operation: str, resource_type: str, resource: str, username: str) -> None:
     """Write one record. Never raises: a lost audit record must not fail the user's request."""
     try:
-        metadata.put(entry(project, operation, resource_type, resource, username))
+        metadata.transact(operations(project, operation, resource_type, resource, username))
     except Exception:
         logger.exception("audit record not written", extra={"operation": operation, "resource": resource})
 
@@ -68,19 +74,22 @@ def _merge(streams: list[Iterator[metadata.Item]], descending: bool) -> Iterator
     return (_record(item) for item in merged)
 
 
-def iter_all(*, descending: bool = True) -> Iterator[AuditRecord]:
-    return _merge([metadata.iterate(f"AUDIT#{shard}", descending=descending) for shard in range(SHARDS)],
-                  descending)
+def iter_all(*, descending: bool = True, page_size: int = 500) -> Iterator[AuditRecord]:
+    """Every record in time order; `page_size` bounds what each shard reads ahead."""
+    return _merge([metadata.iterate(f"AUDIT#{shard}", descending=descending, page_size=page_size)
+                   for shard in range(SHARDS)], descending)
 
 
-def iter_projects(projects: list[str], *, descending: bool = True) -> Iterator[AuditRecord]:
-    return _merge([metadata.iterate(f"AUDITP#{p}", index="GSI1", descending=descending) for p in projects],
-                  descending)
+def iter_projects(projects: list[str], *, descending: bool = True, page_size: int = 500) -> Iterator[AuditRecord]:
+    return _merge([metadata.iterate(f"AUDITP#{p}", index="GSI1", descending=descending, page_size=page_size)
+                   for p in projects], descending)
 
 
 def count_all() -> int:
-    return sum(metadata.count(f"AUDIT#{shard}") for shard in range(SHARDS))
+    """The sum of every project's counters (one small Query per shard)."""
+    return sum(int(i.get("records", 0)) for shard in range(SHARDS) for i in metadata.iterate(f"AUDITCOUNT#{shard}"))
 
 
 def count_projects(projects: list[str]) -> int:
-    return sum(metadata.count(f"AUDITP#{p}", index="GSI1") for p in projects)
+    keys = [(f"AUDITCOUNT#{shard}", project) for shard in range(SHARDS) for project in projects]
+    return sum(int(i.get("records", 0)) for i in metadata.batch_get(keys))

@@ -202,12 +202,13 @@ def delete(name: str, reference: str) -> None:
 
 
 def record_pull(name: str, digest: str, reference: str, username: str) -> None:
-    """One transaction per pull: the audit record, the repository's pull count, the artifact's pull time.
+    """One transaction per pull: the audit record and its counter, the repository's pull count, the
+    artifact's pull time.
     Never raises: a pull that was served is not failed by its bookkeeping."""
     now = clock.iso()
     try:
         metadata.transact([
-            metadata.put_op(audit.entry(name.split("/", 1)[0], "pull", "artifact", f"{name}:{reference}", username)),
+            *audit.operations(name.split("/", 1)[0], "pull", "artifact", f"{name}:{reference}", username),
             metadata.update_op(keys.CATALOG, name, "ADD pull_count :one", {":one": 1}, must_exist=True),
             metadata.update_op(keys.repository(name), keys.manifest(digest), "SET pull_time = :now", {":now": now},
                                must_exist=True),

@@ -128,18 +128,6 @@ def iterate(pk: str, prefix: str = "", *, descending: bool = False, page_size: i
         args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
 
 
-def count(pk: str, prefix: str = "", *, index: str | None = None) -> int:
-    """How many items a partition holds (Select=COUNT: nothing but the number comes back)."""
-    args = _query_args(pk, prefix, index, False) | {"Select": "COUNT"}
-    total = 0
-    while True:
-        raw = client("dynamodb").query(**args)
-        total += raw["Count"]
-        if "LastEvaluatedKey" not in raw:
-            return total
-        args["ExclusiveStartKey"] = raw["LastEvaluatedKey"]
-
-
 def put(item: Item, *, if_absent: bool = False) -> None:
     args: dict[str, Any] = {"TableName": _table(), "Item": _to_ddb(item)}
     if if_absent:
