@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,9 +36,17 @@ class AuditRecord:
     op_time: str
 
 
+_last_id = 0
+_id_lock = threading.Lock()
+
+
 def new_id() -> int:
-    """Milliseconds since the epoch, then 12 random bits: unique in practice, ordered by time."""
-    return (time.time_ns() // 1_000_000) << 12 | secrets.randbits(12)
+    """Milliseconds since the epoch, then 12 random bits: unique in practice, ordered by time, and
+    strictly increasing within one process (two records of one millisecond keep their order)."""
+    global _last_id
+    with _id_lock:
+        _last_id = max((time.time_ns() // 1_000_000) << 12 | secrets.randbits(12), _last_id + 1)
+        return _last_id
 
 
 def operations(project: str, operation: str, resource_type: str, resource: str,
