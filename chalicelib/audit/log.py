@@ -49,20 +49,27 @@ def new_id() -> int:
         return _last_id
 
 
-def operations(project: str, operation: str, resource_type: str, resource: str,
-               username: str) -> list[dict[str, object]]:
-    """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
-    record's shard (PK=AUDITCOUNT#<shard>, SK=<project>), so totals are read, never counted."""
+def entry(project: str, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
+    """The item of one record, in the shard its id picks."""
     record_id = new_id()
     op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
     sort_key = f"{op_time}#{record_id:020d}"
-    shard = record_id % SHARDS
-    return [
-        metadata.put_op({"PK": f"AUDIT#{shard}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}", "GSI1SK": sort_key,
-                         "id": record_id, "project": project, "operation": operation, "resource_type": resource_type,
-                         "resource": resource, "username": username or "anonymous", "op_time": op_time}),
-        metadata.update_op(f"AUDITCOUNT#{shard}", project, "ADD records :one", {":one": 1}),
-    ]
+    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}", "GSI1SK": sort_key,
+            "id": record_id, "project": project, "operation": operation, "resource_type": resource_type,
+            "resource": resource, "username": username or "anonymous", "op_time": op_time}
+
+
+def counter_key(item: metadata.Item) -> tuple[str, str]:
+    """The count item a record adds to: PK=AUDITCOUNT#<its shard>, SK=<its project>."""
+    return f"AUDITCOUNT#{item['id'] % SHARDS}", item["project"]
+
+
+def operations(project: str, operation: str, resource_type: str, resource: str,
+               username: str) -> list[dict[str, object]]:
+    """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
+    record's shard, so totals are read, never counted."""
+    item = entry(project, operation, resource_type, resource, username)
+    return [metadata.put_op(item), metadata.update_op(*counter_key(item), "ADD records :one", {":one": 1})]
 
 
 def record(project: str, operation: str, resource_type: str, resource: str, username: str) -> None:

@@ -168,10 +168,17 @@ def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | 
 
 def batch_delete(item_keys: Iterable[tuple[str, str]]) -> None:
     """Delete many items, 25 per call (DynamoDB's limit), retrying unprocessed ones. Not atomic."""
-    pending = [{"DeleteRequest": {"Key": key(pk, sk)}} for pk, sk in item_keys]
-    while pending:
-        request = {_table(): pending[:25]}
-        pending = pending[25:]
+    _batch_write([{"DeleteRequest": {"Key": key(pk, sk)}} for pk, sk in item_keys])
+
+
+def batch_put(items: Iterable[Item]) -> None:
+    """Write many items, 25 per call, retrying unprocessed ones. Not atomic (bulk loads)."""
+    _batch_write([{"PutRequest": {"Item": _to_ddb(item)}} for item in items])
+
+
+def _batch_write(writes: list[dict[str, Any]]) -> None:
+    for start in range(0, len(writes), 25):
+        request = {_table(): writes[start:start + 25]}
         while request:
             raw = client("dynamodb").batch_write_item(RequestItems=request)
             request = raw.get("UnprocessedItems") or {}
