@@ -160,6 +160,12 @@ def role_of(project_name: str, user_id: int) -> int | None:
     return int(item["role_id"]) if item else None
 
 
+def roles_in(user_id: int, project_names: list[str]) -> dict[str, int]:
+    """The user's role in each of these projects where it is a member (one BatchGet)."""
+    items = metadata.batch_get((f"PROJECT#{name}", f"MEMBER#{user_id}") for name in project_names)
+    return {i["PK"].split("#", 1)[1]: int(i["role_id"]) for i in items}
+
+
 def add_member(project_name: str, user_id: int, username: str, role_id: int) -> Member:
     member_id = metadata.next_id("member")
     try:

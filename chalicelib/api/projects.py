@@ -105,18 +105,22 @@ def list_projects(ctx: ApiContext) -> HttpResponse:
     conditions = query_of(ctx.request, ("name", "public", "owner", "project_id"))
     _, descending = sort_of(ctx.request, ("name",), "name")
     name, owner, public = ctx.request.param("name"), ctx.request.param("owner"), bool_param(ctx.request, "public")
-    roles = dict(projects.memberships(ctx.principal.user_id)) if ctx.principal.user_id is not None else {}
+    # An admin sees every project: its roles are read for the page only, not for all its memberships.
+    admin = ctx.principal.sysadmin
+    roles = dict(projects.memberships(ctx.principal.user_id)) if ctx.principal.user_id and not admin else {}
     fields = {"name": lambda p: p.name, "public": lambda p: p.public, "owner": lambda p: p.owner_name,
               "project_id": lambda p: p.project_id}
 
     def keep(project: projects.Project) -> bool:
-        return ((ctx.principal.sysadmin or project.public or project.name in roles)
+        return ((admin or project.public or project.name in roles)
                 and (not name or name.lower() in project.name.lower())
                 and (owner is None or project.owner_name == owner)
                 and (public is None or project.public == public)
                 and all(c.matches(fields[k](project)) for k, c in conditions.items()))
 
     selected, total = window(projects.iter_projects(descending=descending), page, keep)
+    if admin and ctx.principal.user_id:
+        roles = projects.roles_in(ctx.principal.user_id, [p.name for p in selected])
     body = [project_json(ctx, p, roles.get(p.name, 0)) for p in selected]
     return respond(200, body, list_headers(ctx.request, "/api/v2.0/projects", page, total))
 
