@@ -53,5 +53,5 @@ def api_costs() -> None:
         ]
         for label, path in steps:
             measure(admin, label, "GET", path, ROUNDS, expected=(200,))
-        measure(admin, "list audit logs, q=operation=pull", "GET",
-                "/api/v2.0/audit-logs?q=operation%3Dpull&page_size=10", 2, expected=(200,))
+        # Not measured here: a filtered audit list (q=...) reads every record to count its matches, which
+        # under moto takes tens of minutes at this size (docs/operations.md).
