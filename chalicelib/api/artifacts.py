@@ -152,9 +152,7 @@ def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, r
 
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
-    for accessory in _accessories_of(repository.name, artifact.digest):  # hard references go with their subject
-        manifests.delete(repository.name, accessory.digest)
-    manifests.delete(repository.name, artifact.digest)
+    manifests.delete(repository.name, artifact.digest)  # its accessories go with it
     audit.record(project.name, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
     return respond(200)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -176,7 +177,8 @@ def _referrer_descriptor(digest: str, size: int, parsed: formats.ParsedManifest)
 
 
 def delete(name: str, reference: str) -> None:
-    """By digest: the manifest, its tags and its referrer entry go together. By tag: the tag only."""
+    """By digest: the manifest, its tags, its referrer entry and its accessories (cosign signatures and
+    OCI referrers, which Harbor deletes with their subject) go together. By tag: the tag only."""
     if not is_digest(reference):
         try:
             metadata.delete(keys.repository(name), keys.tag(reference), must_exist=True)
@@ -199,6 +201,21 @@ def delete(name: str, reference: str) -> None:
     for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
     labels.detach_all(name, reference)
+    for accessory in _accessories(name, reference):
+        with contextlib.suppress(ServiceError):  # already gone: deleted concurrently
+            delete(name, accessory)
+
+
+def _accessories(name: str, digest: str) -> list[str]:
+    """Digests of the artifacts about this one: OCI referrers, and a cosign signature tagged sha256-<hex>.sig."""
+    referrers, _ = metadata.query(keys.repository(name), keys.referrer(digest), projection="SK")
+    found = [item["SK"].rsplit("#", 1)[1] for item in referrers]
+    signature_tag = metadata.get(keys.repository(name), keys.tag(digest.replace(":", "-", 1) + ".sig"))
+    if signature_tag:
+        signature = metadata.get(keys.repository(name), keys.manifest(signature_tag["digest"]))
+        if signature and signature.get("signature_of") == digest:
+            found.append(signature_tag["digest"])
+    return found
 
 
 def record_pull(name: str, digest: str, reference: str, username: str) -> None:

@@ -243,3 +243,14 @@ def test_subject_may_be_pushed_before_its_subject_exists(client: Client) -> None
     assert _put(client, "library/app", sha256(artifact), artifact, OCI_MANIFEST).status == 201
     listed = client.request("GET", f"/v2/library/app/referrers/{image.digest}").json()["manifests"]
     assert [m["digest"] for m in listed] == [sha256(artifact)]
+
+
+def test_deleting_a_subject_deletes_its_referrers(client: Client) -> None:
+    image = make_image("subject-gone")
+    push_image(client, "library/app", "v1", image)
+    upload_blob(client, "library/app", b"{}")
+    artifact = _artifact(image, "application/spdx+json", {})
+    _put(client, "library/app", sha256(artifact), artifact, OCI_MANIFEST)
+    assert client.request("DELETE", f"/v2/library/app/manifests/{image.digest}").status == 202
+    assert client.request("GET", f"/v2/library/app/manifests/{sha256(artifact)}").status == 404
+    assert client.request("GET", f"/v2/library/app/referrers/{image.digest}").json()["manifests"] == []
