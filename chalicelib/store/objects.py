@@ -36,25 +36,6 @@ def get(key: str) -> bytes:
     return client("s3").get_object(Bucket=_bucket(), Key=key)["Body"].read()
 
 
-def get_if_exists(key: str) -> bytes | None:
-    try:
-        return get(key)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            return None
-        raise
-
-
-def exists(key: str) -> bool:
-    try:
-        client("s3").head_object(Bucket=_bucket(), Key=key)
-        return True
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-
-
 def delete(key: str) -> None:
     client("s3").delete_object(Bucket=_bucket(), Key=key)
 
