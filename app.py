@@ -17,7 +17,7 @@ from chalicelib.api import router as api_router
 from chalicelib.auth import service as auth_service
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError, internal_error_body
-from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.http import JSON, HttpRequest, HttpResponse
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.registry import api as registry_api
 
@@ -90,11 +90,9 @@ def _serve(handler: Callable[[HttpRequest], HttpResponse], path: str) -> Respons
     try:
         answer = handler(request)
     except ServiceError as error:
-        answer = HttpResponse(error.status, {"Content-Type": "application/json; charset=utf-8", **error.headers},
-                              json.dumps(error.body()))
+        answer = HttpResponse(error.status, {"Content-Type": JSON, **error.headers}, json.dumps(error.body()))
     except Exception:
         logger.exception("unhandled error")
-        answer = HttpResponse(500, {"Content-Type": "application/json"}, json.dumps(internal_error_body()))
+        answer = HttpResponse(500, {"Content-Type": JSON}, json.dumps(internal_error_body()))
     headers = {**registry_api.API_VERSION_HEADER, **answer.headers}
-    body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body) if answer.body else ""
-    return Response(body=body, headers=headers, status_code=answer.status)
+    return Response(body=answer.body, headers=headers, status_code=answer.status)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+JSON = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -34,4 +35,4 @@ class HttpRequest:
 class HttpResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: str | dict[str, Any] | None = None
+    body: str = ""

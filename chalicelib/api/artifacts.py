@@ -135,17 +135,13 @@ def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, refer
     project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "read"))
     attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
     return respond(200, artifact_json(ctx, project, repository, artifact, attached.get(artifact.digest),
-                                      _accessories_of(repository.name, artifact.digest)))
-
-
-def _accessories_of(repository: str, digest: str) -> list[records.Artifact]:
-    return [a for a in records.iter_artifacts(repository) if a.accessory_of == digest]
+                                      records.accessories_of(repository.name, artifact.digest)))
 
 
 def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("accessory", "list"))
     page = page_of(ctx.request)
-    selected, total = window(_accessories_of(repository.name, artifact.digest), page, lambda _: True)
+    selected, total = window(records.accessories_of(repository.name, artifact.digest), page, lambda _: True)
     path = f"{_base(project_name, repository.name, reference)}/accessories"
     return respond(200, [accessory_json(a, artifact) for a in selected], list_headers(ctx.request, path, page, total))
 

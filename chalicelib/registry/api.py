@@ -70,7 +70,7 @@ def _get_manifest(request: HttpRequest, route: Route, principal: Principal) -> H
     found = manifests.get(route.name, route.ref, request.header_values("accept"), with_body=with_body)
     if with_body:  # a pull is a manifest GET; HEAD is not
         manifests.record_pull(route.name, found.digest, route.ref, principal.username)
-    body = found.body.decode() if found.body is not None else None
+    body = found.body.decode() if found.body is not None else ""
     return HttpResponse(200, _manifest_headers(found.digest, found.media_type, found.size), body)
 
 

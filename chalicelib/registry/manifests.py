@@ -201,12 +201,12 @@ def delete(name: str, reference: str) -> None:
     for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
     labels.detach_all(name, reference)
-    for accessory in _accessories(name, reference):
+    for accessory in accessory_digests(name, reference):
         with contextlib.suppress(ServiceError):  # already gone: deleted concurrently
             delete(name, accessory)
 
 
-def _accessories(name: str, digest: str) -> list[str]:
+def accessory_digests(name: str, digest: str) -> list[str]:
     """Digests of the artifacts about this one: OCI referrers, and a cosign signature tagged sha256-<hex>.sig."""
     referrers, _ = metadata.query(keys.repository(name), keys.referrer(digest), projection="SK")
     found = [item["SK"].rsplit("#", 1)[1] for item in referrers]

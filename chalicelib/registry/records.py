@@ -145,6 +145,12 @@ def accessories_by_subject(artifacts: list[Artifact]) -> dict[str, list[Artifact
     return found
 
 
+def accessories_of(name: str, digest: str) -> list[Artifact]:
+    """One artifact's accessories, found as deletion finds them (no walk over the repository)."""
+    wanted = [(keys.repository(name), keys.manifest(d)) for d in manifests.accessory_digests(name, digest)]
+    return [_artifact(name, item, []) for item in metadata.batch_get(wanted)]
+
+
 def get_artifact(name: str, reference: str) -> Artifact | None:
     try:
         digest = manifests.resolve(name, validate_reference(reference))
