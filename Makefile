@@ -5,11 +5,11 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-scanner.txt | sha256sum | cut -c1-12)
 
 .PHONY: venv run test unit e2e lint bench package system-tools
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-scanner.txt
 	@PYTHON=$(PYTHON) bash infra/ensure-tools.sh python
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,4 @@ package: venv
 	  $(BIN)/chalice package --merge-template infra/template.yaml build/
 	mkdir -p build/functions-package && cp -r functions build/functions-package/
 	bash layers/build.sh build/layers/dependencies
+	bash layers/build-trivy.sh build/layers/trivy

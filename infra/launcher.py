@@ -2,8 +2,10 @@
 
 1. starts the AWS emulator (moto server) unless AWS_ENDPOINT_URL names one (e.g. LocalStack);
 2. creates the tables and buckets of infra/template.yaml and gives the app APIHandler's environment;
-3. bootstraps the signing key, `admin` and the public project `library`;
-4. serves the Chalice app through the local API Gateway until Ctrl-C, then stops what it started.
+3. bootstraps the signing key, `admin`, the public project `library` and the built-in Trivy scanner,
+   and puts trivy's DB into S3 (the offline DB in infra/trivy-db unless TRIVY_DB_SOURCE says otherwise);
+4. runs the template's functions in this process: their SQS event sources are polled (scan jobs);
+5. serves the Chalice app through the local API Gateway until Ctrl-C, then stops what it started.
 """
 
 from __future__ import annotations
@@ -54,13 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         emulator.start()
         os.environ["AWS_ENDPOINT_URL"] = f"http://{args.host}:{args.emulator_port}"
     sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("TRIVY_DB_SOURCE", str(ROOT / "infra" / "trivy-db"))
     from chalicelib import bootstrap
-    from infra import gateway, resources, tls
+    from chalicelib.scan import trivy
+    from infra import functions, gateway, resources, tls
 
     context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
     resources.create_all(context)
-    os.environ.update(context.api_environment())
+    os.environ.update(context.environment())
     bootstrap.run()
+    trivy.refresh_db()
+    stop = threading.Event()
+    functions.LocalFunctions(context).start(stop)
     server = gateway.serve(gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
                            args.host, args.port, tls.self_signed_context(args.host) if args.tls else None)
     url = f"{'https' if args.tls else 'http'}://{args.host}:{server.server_address[1]}"
@@ -68,7 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  user admin, password {os.environ.get('HARBOR_ADMIN_PASSWORD', 'Harbor12345')}", flush=True)
     print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
           f"oci:<dir> docker://{args.host}:{server.server_address[1]}/library/<image>:<tag>", flush=True)
-    stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.shutdown()
         if emulator:
             emulator.stop()

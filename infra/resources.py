@@ -1,12 +1,14 @@
 """Create the stack's stateful resources from infra/template.yaml on an emulator or LocalStack.
 
-Only the resource types the local stack needs are understood (DynamoDB tables, S3 buckets);
-their properties are translated from CloudFormation's shape to the API's. The app's environment
-is APIHandler's Environment block, resolved the same way CloudFormation would.
+Only the resource types the local stack needs are understood (DynamoDB tables, S3 buckets, SQS
+queues); their properties are translated from CloudFormation's shape to the API's. The functions'
+environment is the template's Globals plus each function's own block, resolved the same way
+CloudFormation would.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,13 +55,20 @@ class Context:
         return values
 
     def resolve(self, value: Any) -> Any:
-        """Evaluate Ref (to a resource's physical name or a parameter) and Sub."""
+        """Evaluate Ref (a resource's physical name, a queue's URL, or a parameter), GetAtt Arn and Sub."""
         if isinstance(value, dict) and "Ref" in value:
             target = value["Ref"]
             resource = self.template["Resources"].get(target)
+            if resource and resource["Type"] == "AWS::SQS::Queue":
+                return boto3.client("sqs", region_name=self.region).get_queue_url(
+                    QueueName=self.physical_name(target))["QueueUrl"]
             if resource:
                 return self.physical_name(target)
             return self._pseudo()[target]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            target, attribute = (value["Fn::GetAtt"].split(".", 1) if isinstance(value["Fn::GetAtt"], str)
+                                 else value["Fn::GetAtt"])
+            return self.arn(target) if attribute == "Arn" else self.physical_name(target)
         if isinstance(value, dict) and "Fn::Sub" in value:
             text = value["Fn::Sub"]
             for name, replacement in self._pseudo().items():
@@ -74,12 +83,37 @@ class Context:
     def physical_name(self, logical_id: str) -> str:
         resource = self.template["Resources"][logical_id]
         props = resource.get("Properties", {})
-        name_property = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}[resource["Type"]]
-        return self.resolve(props[name_property])
+        name_property = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName",
+                         "AWS::SQS::Queue": "QueueName"}.get(resource["Type"])
+        # Resources without a name property get a generated one on AWS; the logical id stands in locally.
+        return self.resolve(props[name_property]) if name_property else logical_id
 
-    def api_environment(self) -> dict[str, str]:
-        variables = self.template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
-        return {k: str(self.resolve(v)) for k, v in variables.items()}
+    def arn(self, logical_id: str) -> str:
+        kind = self.template["Resources"][logical_id]["Type"]
+        name = self.physical_name(logical_id)
+        return {"AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{self.account_id}:{name}",
+                "AWS::IAM::Role": f"arn:aws:iam::{self.account_id}:role/{name}",
+                "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}",
+                "AWS::S3::Bucket": f"arn:aws:s3:::{name}"}[kind]
+
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """The template's functions (APIHandler comes from `chalice package` and has no Handler here)."""
+        return {logical_id: resource["Properties"] for logical_id, resource in self.template["Resources"].items()
+                if resource["Type"] == "AWS::Serverless::Function"}
+
+    def environment(self) -> dict[str, str]:
+        """Every function's environment in one (the local stack runs them all in one process): the
+        Globals block, then each function's own variables (names never clash with other values)."""
+        blocks = [self.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})]
+        blocks += [props.get("Environment", {}).get("Variables", {}) for props in self.functions().values()]
+        resolved: dict[str, str] = {}
+        for block in blocks:
+            for name, value in block.items():
+                value = str(self.resolve(value))
+                if resolved.get(name, value) != value:
+                    raise ValueError(f"{name} differs between functions; the local stack cannot run both")
+                resolved[name] = value
+        return resolved
 
 
 def _create_table(props: dict[str, Any]) -> None:
@@ -128,13 +162,24 @@ def _create_bucket(props: dict[str, Any], region: str) -> None:
             Bucket=bucket, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in rules]})
 
 
+def _create_queue(props: dict[str, Any]) -> None:
+    attributes = {name: str(props[name]) for name in ("VisibilityTimeout", "MessageRetentionPeriod") if name in props}
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    boto3.client("sqs").create_queue(QueueName=props["QueueName"], Attributes=attributes)
+
+
 def create_all(context: Context) -> None:
-    """Create every table and bucket of the template (existing ones are left as they are)."""
-    for resource in context.template["Resources"].values():
+    """Create every table, bucket and queue of the template (existing ones are left as they are)."""
+    resources = context.template["Resources"]
+    # Queues without a redrive policy first: the others name them as their dead-letter queues.
+    for _, resource in sorted(resources.items(), key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {})):
         if resource["Type"] == "AWS::DynamoDB::Table":
             _create_table(context.resolve(resource["Properties"]))
         elif resource["Type"] == "AWS::S3::Bucket":
             _create_bucket(context.resolve(resource["Properties"]), context.region)
+        elif resource["Type"] == "AWS::SQS::Queue":
+            _create_queue(context.resolve(resource["Properties"]))
 
 
 def local_context(region: str) -> Context:

@@ -15,6 +15,8 @@ from chalicelib.http import HttpResponse
 from chalicelib.registry import artifacts as artifact_info
 from chalicelib.registry import manifests, records
 from chalicelib.registry.names import project_of, validate_name, validate_reference, validate_tag
+from chalicelib.scan import overview
+from chalicelib.scan.severity import accepted_types
 
 NEVER = "0001-01-01T00:00:00.000Z"  # Harbor's rendering of a time that never happened (pull_time)
 
@@ -37,7 +39,8 @@ def accessory_json(accessory: records.Artifact, subject: records.Artifact) -> di
 
 def artifact_json(ctx: ApiContext, project: projects.Project, repository: records.Repository,
                   artifact: records.Artifact, label_ids: list[int] | None = None,
-                  accessories: list[records.Artifact] | None = None) -> dict[str, Any]:
+                  accessories: list[records.Artifact] | None = None,
+                  scan_overview: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": artifact.artifact_id, "type": artifact.type, "media_type": artifact.media_type,
         "manifest_media_type": artifact.manifest_media_type, "project_id": project.project_id,
@@ -61,7 +64,7 @@ def artifact_json(ctx: ApiContext, project: projects.Project, repository: record
         found = (labels.get_label(label_id) for label_id in label_ids or [])
         body["labels"] = [label_json(label) for label in found if label]
     if bool_param(request, "with_scan_overview"):
-        body["scan_overview"] = {}  # filled once scanning exists
+        body["scan_overview"] = scan_overview or {}
     if bool_param(request, "with_accessory") is not False:  # Harbor's default: true
         body["accessories"] = [accessory_json(a, artifact) for a in accessories]
     return body
@@ -94,8 +97,16 @@ def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> 
     selected, total = window(newest_first, page, keep)
     path = f"/api/v2.0/projects/{project_name}/repositories/{repository_name.replace('/', '%252F')}/artifacts"
     attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
-    return respond(200, [artifact_json(ctx, project, repository, a, attached.get(a.digest), accessories.get(a.digest))
-                         for a in selected], list_headers(ctx.request, path, page, total))
+    scanned = _overviews(ctx, project, selected)
+    return respond(200, [artifact_json(ctx, project, repository, a, attached.get(a.digest), accessories.get(a.digest),
+                                       scanned.get(a.digest)) for a in selected],
+                   list_headers(ctx.request, path, page, total))
+
+
+def _overviews(ctx: ApiContext, project: projects.Project, selected: list[records.Artifact]) -> dict[str, Any]:
+    if not bool_param(ctx.request, "with_scan_overview"):
+        return {}
+    return overview.overviews(project.name, selected, accepted_types(ctx.request.header("x-accept-vulnerabilities")))
 
 
 def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
@@ -121,7 +132,7 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
 
 
-def _artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
+def find_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
               permission: tuple[str, str]) -> tuple[projects.Project, records.Repository, records.Artifact]:
     project, repository = find_repository(ctx, project_name, repository_name, permission)
     artifact = records.get_artifact(repository.name, reference)
@@ -132,14 +143,15 @@ def _artifact(ctx: ApiContext, project_name: str, repository_name: str, referenc
 
 
 def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "read"))
+    project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact", "read"))
     attached = labels.label_ids_by_digest(repository.name) if bool_param(ctx.request, "with_label") else {}
     return respond(200, artifact_json(ctx, project, repository, artifact, attached.get(artifact.digest),
-                                      records.accessories_of(repository.name, artifact.digest)))
+                                      records.accessories_of(repository.name, artifact.digest),
+                                      _overviews(ctx, project, [artifact]).get(artifact.digest)))
 
 
 def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("accessory", "list"))
+    _, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("accessory", "list"))
     page = page_of(ctx.request)
     selected, total = window(records.accessories_of(repository.name, artifact.digest), page, lambda _: True)
     path = f"{_base(project_name, repository.name, reference)}/accessories"
@@ -147,14 +159,14 @@ def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, r
 
 
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
+    project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
     manifests.delete(repository.name, artifact.digest)  # its accessories go with it
     audit.record(project.name, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
     return respond(200)
 
 
 def list_tags(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "list"))
+    _, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("tag", "list"))
     page = page_of(ctx.request)
     conditions = query_of(ctx.request, ("name",))
     selected, total = window(sorted(artifact.tags, key=lambda t: t.name), page,
@@ -165,7 +177,7 @@ def list_tags(ctx: ApiContext, project_name: str, repository_name: str, referenc
 
 
 def create_tag(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "create"))
+    project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("tag", "create"))
     name = ctx.body().get("name")
     try:
         validate_tag(name if isinstance(name, str) else "")
@@ -181,7 +193,7 @@ def create_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
 
 def delete_tag(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
                tag_name: str) -> HttpResponse:
-    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, ("tag", "delete"))
+    project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("tag", "delete"))
     if tag_name not in {t.name for t in artifact.tags}:
         raise harbor_error("NOT_FOUND", f"tag {tag_name[:130]} not found on {artifact.digest}")
     manifests.delete(repository.name, tag_name)
@@ -191,11 +203,12 @@ def delete_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
 
 def addition(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
              addition: str) -> HttpResponse:
-    _, _, artifact = _artifact(ctx, project_name, repository_name, reference, ("artifact-addition", "read"))
+    project, _, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact-addition", "read"))
     if addition == "build_history" and artifact.type == "IMAGE" and artifact.config_digest:
         return respond(200, artifact_info.build_history(records.config_of(artifact) or b"{}"))
     if addition == "vulnerabilities":
-        return respond(200, {})  # no scanner yet: Harbor answers an empty report map too
+        accepted = accepted_types(ctx.request.header("x-accept-vulnerabilities"))
+        return respond(200, overview.vulnerabilities(project.name, artifact, accepted))
     raise harbor_error("NOT_FOUND", f"addition {addition[:40]} is not available for {artifact.digest}")
 
 

@@ -17,6 +17,8 @@ from chalicelib.api import (
     projects,
     repositories,
     robots,
+    scanners,
+    scans,
     search,
     system,
     users,
@@ -28,7 +30,8 @@ from chalicelib.http import HttpRequest, HttpResponse
 Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
-                                          *labels.ROUTES, *robots.ROUTES, *search.ROUTES]
+                                          *labels.ROUTES, *robots.ROUTES, *search.ROUTES,
+                                          *scanners.ROUTES, *scans.ROUTES]
 
 
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:

@@ -38,7 +38,8 @@ _MAINTAINER = (_DEVELOPER | _perms("artifact", "delete") | _perms("repository", 
                | _perms("immutable-tag", "read", "list", "create", "update", "delete"))
 _PROJECT_ADMIN = (_MAINTAINER | _perms("member", "create", "update", "delete")
                   | _perms("robot", "create", "update", "delete") | _perms("project", "update", "delete")
-                  | _perms("metadata", "create", "delete") | _perms("configuration", "read", "update"))
+                  | _perms("metadata", "create", "delete") | _perms("configuration", "read", "update")
+                  | _perms("scanner", "create"))
 ROLE_PERMISSIONS: dict[int, frozenset[Permission]] = {
     PROJECT_ADMIN: _PROJECT_ADMIN, MAINTAINER: _MAINTAINER, DEVELOPER: _DEVELOPER, GUEST: _GUEST,
     LIMITED_GUEST: _LIMITED_GUEST,

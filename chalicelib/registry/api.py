@@ -12,6 +12,7 @@ from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.registry import blobs, listing, manifests, uploads
 from chalicelib.registry.digests import is_digest, parse_digest
 from chalicelib.registry.names import Route, parse_route, validate_name
+from chalicelib.scan import jobs
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
 _ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push", "PATCH": "push", "DELETE": "delete"}
@@ -77,6 +78,7 @@ def _get_manifest(request: HttpRequest, route: Route, principal: Principal) -> H
 def _put_manifest(request: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
     digest, subject = manifests.put(route.name, route.ref, request.header("content-type") or "", request.body)
     audit.record(route.project, "create", "artifact", f"{route.name}:{route.ref}", principal.username)
+    jobs.on_push(route.project, route.name, digest, request.base_url)
     headers = {"Location": f"/v2/{route.name}/manifests/{digest}", "Docker-Content-Digest": digest}
     if subject:
         headers["OCI-Subject"] = subject

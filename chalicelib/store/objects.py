@@ -36,6 +36,33 @@ def get(key: str) -> bytes:
     return client("s3").get_object(Bucket=_bucket(), Key=key)["Body"].read()
 
 
+def download(key: str, path: str) -> None:
+    """Stream an object to a file (boto3's managed transfer: ranged parts, memory stays flat)."""
+    client("s3").download_file(_bucket(), key, path)
+
+
+def upload(path: str, key: str) -> None:
+    client("s3").upload_file(path, _bucket(), key)
+
+
+def etag(key: str) -> str | None:
+    try:
+        return client("s3").head_object(Bucket=_bucket(), Key=key)["ETag"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def get_text(key: str) -> str | None:
+    try:
+        return get(key).decode()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+            return None
+        raise
+
+
 def delete(key: str) -> None:
     client("s3").delete_object(Bucket=_bucket(), Key=key)
 

@@ -27,7 +27,7 @@ def in_process_stack() -> Iterator[gateway.Gateway]:
         aws.reset()
         context = resources.local_context("us-east-1")
         resources.create_all(context)
-        os.environ.update(context.api_environment())
+        os.environ.update(context.environment())
         bootstrap.run()
         yield gateway.Gateway(instances=1)
 

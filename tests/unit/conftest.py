@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ from moto import mock_aws
 
 from chalicelib import aws, bootstrap
 from chalicelib.auth import tokens
-from infra import gateway, resources
+from infra import functions, gateway, resources
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ADMIN = ("admin", "Harbor12345")
 
@@ -58,17 +61,29 @@ class Client:
 
 
 @pytest.fixture
-def stack() -> Iterator[None]:
+def stack() -> Iterator[resources.Context]:
     with mock_aws():
         aws.reset()
         tokens.forget_signing_key()
         context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
         resources.create_all(context)
-        os.environ.update(context.api_environment())
+        os.environ.update(context.environment())
         bootstrap.run()
-        yield
+        yield context
         aws.reset()
         tokens.forget_signing_key()
+
+
+@pytest.fixture
+def worker(stack: resources.Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> functions.LocalFunctions:
+    """The template's functions run in-process: `worker.drain()` runs the queued jobs (scans) now.
+    trivy's DB is the offline fixture DB, put into S3 by the DB refresh job."""
+    monkeypatch.setenv("TRIVY_DB_SOURCE", str(ROOT / "infra" / "trivy-db"))
+    monkeypatch.setenv("TRIVY_CACHE_DIR", str(tmp_path / "trivy-cache"))
+    aws.reset()
+    local = functions.LocalFunctions(stack)
+    local.invoke("TrivyDbFunction", {})
+    return local
 
 
 @pytest.fixture(scope="session")

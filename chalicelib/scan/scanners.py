@@ -1,0 +1,187 @@
+"""Scanner registrations (semantics-2.6.md 2.2): the built-in Trivy and external adapters.
+
+Items (docs/data-model.md): each registration at PK=SCANNERS, SK=<uuid>; uniqueness pointers
+PK=SCANNERNAME#<name> and PK=SCANNERURL#<url>; the system default at PK=SCANNERDEFAULT; a
+project's choice at PK=PROJECT#<name>, SK=SCANNER.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.scan import adapter
+from chalicelib.scan.severity import DOCKER_MANIFEST, OCI_MANIFEST, REPORT_TYPES
+from chalicelib.store import metadata
+
+SCANNERS = "SCANNERS"
+_DEFAULT = ("SCANNERDEFAULT", "SCANNER")
+BUILTIN_URL = "builtin://trivy"  # runs in this deployment's scan function, not over HTTP
+BUILTIN_NAME = "Trivy"
+BUILTIN_VENDOR = "Aqua Security"
+
+
+class ScannerConflict(Exception):
+    """The name or URL is already registered."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    uuid: str
+    name: str
+    url: str
+    description: str = ""
+    auth: str = ""
+    access_credential: str = ""
+    skip_cert_verify: bool = False
+    use_internal_addr: bool = False
+    disabled: bool = False
+    immutable: bool = False
+    create_time: str = ""
+    update_time: str = ""
+    # From the adapter's metadata when it was registered.
+    adapter_name: str = ""
+    vendor: str = ""
+    version: str = ""
+    produces: list[str] = field(default_factory=lambda: list(REPORT_TYPES))
+
+    @property
+    def builtin(self) -> bool:
+        return self.url == BUILTIN_URL
+
+    @property
+    def endpoint(self) -> adapter.Endpoint:
+        return adapter.Endpoint(self.url, self.auth, self.access_credential, self.skip_cert_verify)
+
+    @property
+    def scanner(self) -> dict[str, str]:
+        return {"name": self.adapter_name, "vendor": self.vendor, "version": self.version}
+
+
+def _item(r: Registration) -> metadata.Item:
+    return {"PK": SCANNERS, "SK": r.uuid, "name": r.name, "url": r.url, "description": r.description,
+            "auth": r.auth, "access_credential": r.access_credential, "skip_cert_verify": r.skip_cert_verify,
+            "use_internal_addr": r.use_internal_addr, "disabled": r.disabled, "immutable": r.immutable,
+            "create_time": r.create_time, "update_time": r.update_time, "adapter_name": r.adapter_name,
+            "vendor": r.vendor, "version": r.version, "produces": r.produces}
+
+
+def _registration(item: metadata.Item) -> Registration:
+    return Registration(
+        item["SK"], item["name"], item["url"], item.get("description", ""), item.get("auth", ""),
+        item.get("access_credential", ""), bool(item.get("skip_cert_verify")), bool(item.get("use_internal_addr")),
+        bool(item.get("disabled")), bool(item.get("immutable")), item.get("create_time", ""),
+        item.get("update_time", ""), item.get("adapter_name", ""), item.get("vendor", ""), item.get("version", ""),
+        list(item.get("produces") or REPORT_TYPES))
+
+
+def _pointer_ops(r: Registration) -> list[dict[str, Any]]:
+    return [metadata.put_op({"PK": f"SCANNERNAME#{r.name}", "SK": "SCANNER", "uuid": r.uuid}, if_absent=True),
+            metadata.put_op({"PK": f"SCANNERURL#{r.url}", "SK": "SCANNER", "uuid": r.uuid}, if_absent=True)]
+
+
+def builtin_metadata(version: str) -> dict[str, Any]:
+    """What the built-in Trivy answers as an adapter's /metadata would."""
+    return {"scanner": {"name": BUILTIN_NAME, "vendor": BUILTIN_VENDOR, "version": version},
+            "capabilities": [{"consumes_mime_types": [OCI_MANIFEST, DOCKER_MANIFEST],
+                              "produces_mime_types": list(REPORT_TYPES)}],
+            "properties": {"harbor.scanner-adapter/scanner-type": "os-package-vulnerability",
+                           "harbor.scanner-adapter/vulnerability-database-source": "s3"}}
+
+
+def metadata_of(registration: Registration, trivy_version: str) -> dict[str, Any]:
+    if registration.builtin:
+        return builtin_metadata(trivy_version)
+    return adapter.metadata(registration.endpoint)
+
+
+def create(name: str, url: str, *, description: str = "", auth: str = "", access_credential: str = "",
+           skip_cert_verify: bool = False, use_internal_addr: bool = False, disabled: bool = False,
+           immutable: bool = False, scanner: dict[str, Any] | None = None) -> Registration:
+    """Register a scanner whose metadata was already validated; ScannerConflict on a taken name or URL."""
+    now = clock.iso()
+    info = (scanner or {}).get("scanner", {})
+    produces = adapter.produced_types(scanner) if scanner else list(REPORT_TYPES)
+    registration = Registration(str(uuid.uuid4()), name, url, description, auth, access_credential,
+                                skip_cert_verify, use_internal_addr, disabled, immutable, now, now,
+                                info.get("name", ""), info.get("vendor", ""), info.get("version", ""), produces)
+    try:
+        metadata.transact([metadata.put_op(_item(registration), if_absent=True), *_pointer_ops(registration)])
+    except metadata.ConditionFailed as error:
+        raise ScannerConflict(name) from error
+    return registration
+
+
+def update(old: Registration, new: Registration) -> None:
+    """Replace a registration; the name and URL pointers move with it."""
+    operations = [metadata.put_op(_item(new))]
+    if new.name != old.name:
+        operations += [metadata.delete_op(f"SCANNERNAME#{old.name}", "SCANNER"), _pointer_ops(new)[0]]
+    if new.url != old.url:
+        operations += [metadata.delete_op(f"SCANNERURL#{old.url}", "SCANNER"), _pointer_ops(new)[1]]
+    try:
+        metadata.transact(operations)
+    except metadata.ConditionFailed as error:
+        raise ScannerConflict(new.name) from error
+
+
+def delete(registration: Registration) -> None:
+    metadata.transact([metadata.delete_op(SCANNERS, registration.uuid),
+                       metadata.delete_op(f"SCANNERNAME#{registration.name}", "SCANNER"),
+                       metadata.delete_op(f"SCANNERURL#{registration.url}", "SCANNER")])
+
+
+def get(registration_uuid: str) -> Registration | None:
+    item = metadata.get(SCANNERS, registration_uuid)
+    return _registration(item) if item else None
+
+
+def list_all() -> list[Registration]:
+    return [_registration(i) for i in metadata.iterate(SCANNERS)]
+
+
+def default_uuid() -> str | None:
+    item = metadata.get(*_DEFAULT)
+    return item["uuid"] if item else None
+
+
+def set_default(registration: Registration) -> None:
+    metadata.put({"PK": _DEFAULT[0], "SK": _DEFAULT[1], "uuid": registration.uuid})
+
+
+def clear_default() -> None:
+    metadata.delete(*_DEFAULT)
+
+
+def of_project(project_name: str) -> Registration | None:
+    """The project's scanner: its own choice while that registration exists, else the default."""
+    chosen = metadata.get(f"PROJECT#{project_name}", "SCANNER")
+    registration = get(chosen["uuid"]) if chosen else None
+    if registration is None:
+        default = default_uuid()
+        registration = get(default) if default else None
+    return registration
+
+
+def set_for_project(project_name: str, registration: Registration) -> None:
+    metadata.put({"PK": f"PROJECT#{project_name}", "SK": "SCANNER", "uuid": registration.uuid})
+
+
+def ensure_builtin(version: str) -> Registration:
+    """The built-in Trivy, registered (and default when nothing is) on first start; its version
+    follows the bundled binary."""
+    pointer = metadata.get(f"SCANNERURL#{BUILTIN_URL}", "SCANNER")
+    existing = get(pointer["uuid"]) if pointer else None
+    if existing is None:
+        try:
+            existing = create(BUILTIN_NAME, BUILTIN_URL, description="Trivy, run by this registry's scan function",
+                              immutable=True, scanner=builtin_metadata(version))
+        except ScannerConflict:  # a concurrent bootstrap won
+            return ensure_builtin(version)
+    elif existing.version != version:
+        metadata.update(SCANNERS, existing.uuid, "SET version = :v", {":v": version})
+    if default_uuid() is None:
+        set_default(existing)
+    return existing

@@ -1,0 +1,25 @@
+"""The job queue (SQS): messages for functions/ workers, delivered by Lambda's SQS event source."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.aws import client
+from chalicelib.config import settings
+
+MAX_DELAY_SECONDS = 900  # SQS's limit on DelaySeconds
+
+
+def send(message: dict[str, Any], *, delay_seconds: int = 0) -> None:
+    client("sqs").send_message(QueueUrl=settings().scan_queue_url, MessageBody=json.dumps(message),
+                               DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))
+
+
+def send_many(messages: list[dict[str, Any]]) -> None:
+    """10 per call (SQS's batch limit)."""
+    for start in range(0, len(messages), 10):
+        entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(messages[start:start + 10])]
+        answer = client("sqs").send_message_batch(QueueUrl=settings().scan_queue_url, Entries=entries)
+        if answer.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(answer['Failed'])} messages: {answer['Failed'][0]}")

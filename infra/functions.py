@@ -1,0 +1,117 @@
+"""The functions of infra/template.yaml run in this process, as Lambda would run them.
+
+Each function's handler is imported from its `Handler` entry, the same string that deploys it;
+its SQS event sources are polled here (the emulator stores queues but never invokes Lambda), with
+Lambda's SQS event shape and partial-batch failures, so a message a handler reports failed stays
+in the queue for a retry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from infra.resources import Context
+
+_BUSY = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """What powertools' inject_lambda_context reads from Lambda's context object."""
+
+    function_name: str
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = ""
+    aws_request_id: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    function: str
+    queue_url: str
+    batch_size: int
+
+
+class LocalFunctions:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.handlers = {name: props["Handler"] for name, props in context.functions().items() if "Handler" in props}
+        self.sources = [
+            QueueSource(name, context.resolve({"Ref": _queue_of(event)}), int(event["Properties"].get("BatchSize", 10)))
+            for name, props in context.functions().items()
+            for event in (props.get("Events") or {}).values() if event["Type"] == "SQS"]
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        module_name, _, attribute = self.handlers[function].rpartition(".")
+        handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
+        return handler(event, LambdaContext(function, aws_request_id=str(uuid.uuid4())))
+
+    def deliver(self, source: QueueSource, wait_seconds: int = 0) -> int:
+        """One receive from the queue and one invocation with what came; returns the messages handled."""
+        sqs = boto3.client("sqs", region_name=self.context.region)
+        received = sqs.receive_message(QueueUrl=source.queue_url, MaxNumberOfMessages=min(source.batch_size, 10),
+                                       WaitTimeSeconds=wait_seconds, AttributeNames=["All"]).get("Messages", [])
+        if not received:
+            return 0
+        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                    "attributes": m.get("Attributes", {}), "eventSource": "aws:sqs",
+                    "eventSourceARN": source.queue_url} for m in received]
+        answer = self.invoke(source.function, {"Records": records}) or {}
+        failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+        for message in received:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(received)
+
+    def drain(self, timeout: float = 120) -> None:
+        """Deliver until every queue is empty, delayed messages included (tests: run the jobs now)."""
+        sqs = boto3.client("sqs", region_name=self.context.region)
+        deadline = time.monotonic() + timeout
+        while True:
+            handled = sum(self.deliver(source) for source in self.sources)
+            if handled:
+                continue
+            busy = sum(int(sqs.get_queue_attributes(QueueUrl=s.queue_url, AttributeNames=list(_BUSY))
+                           ["Attributes"].get(name, 0)) for s in self.sources for name in _BUSY)
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{busy} messages still queued after {timeout} s")
+            time.sleep(0.2)
+
+    def start(self, stop: threading.Event, workers: int = 2) -> list[threading.Thread]:
+        """Poll every SQS event source in the background until `stop` is set (the launcher)."""
+        threads = []
+        for source in self.sources:
+            for _ in range(workers):
+                thread = threading.Thread(target=self._poll, args=(source, stop), daemon=True)
+                thread.start()
+                threads.append(thread)
+        return threads
+
+    def _poll(self, source: QueueSource, stop: threading.Event) -> None:
+        from chalicelib.observability import logger
+
+        while not stop.is_set():
+            try:
+                self.deliver(source, wait_seconds=1)
+            except Exception:  # keep polling, as Lambda's event source mapping would
+                logger.exception("local function invocation failed", extra={"function": source.function})
+                stop.wait(1)
+
+
+def _queue_of(event: dict[str, Any]) -> str:
+    queue = event["Properties"]["Queue"]
+    target = queue["Fn::GetAtt"]
+    return (target.split(".", 1) if isinstance(target, str) else target)[0]
