@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -35,7 +36,8 @@ class ScanFailed(Exception):
 @dataclass(frozen=True)
 class Outcome:
     report: dict[str, Any]  # Harbor's report (application/vnd.security.vulnerability.report; version=1.1)
-    seconds: float
+    layout_seconds: float  # reading the image from S3 into the layout
+    trivy_seconds: float
     peak_rss_kib: int  # trivy's peak resident memory
 
 
@@ -59,26 +61,34 @@ class _Finished:
     peak_rss_kib: int
 
 
+def _high_water_kib(pid: int, previous: int) -> int:
+    """The process's own peak resident memory (VmHWM). Not ru_maxrss: on Linux that includes the
+    parent's memory at fork time, which says more about the worker than about trivy."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # exited meanwhile, or no procfs
+        return previous
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return max(previous, int(found.group(1))) if found else previous
+
+
 def _run(arguments: list[str], timeout: float) -> _Finished:
-    """Run trivy; its own resource usage is read with wait4 (RUSAGE_CHILDREN would mix in earlier runs)."""
+    """Run trivy, polling for its end (and its memory peak) until the time limit."""
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen([binary(), *arguments], stdout=subprocess.DEVNULL, stderr=errors)
         except OSError as error:
             raise ScanFailed(f"trivy could not be started: {error}") from error
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
+        deadline, peak = time.monotonic() + timeout, 0
+        while process.poll() is None:
+            peak = _high_water_kib(process.pid, peak)
             if time.monotonic() > deadline:
                 process.kill()
-                os.wait4(process.pid, 0)
+                process.wait()
                 raise ScanFailed(f"trivy did not finish within {timeout:g} s and was stopped")
             time.sleep(0.02)
-        process.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen from waiting again
         errors.seek(0)
-        return _Finished(process.returncode, errors.read().decode(errors="replace"), usage.ru_maxrss)
+        return _Finished(process.returncode, errors.read().decode(errors="replace"), peak)
 
 
 def refresh_db() -> str:
@@ -146,6 +156,7 @@ def scan(repository: str, digest: str, scanner: dict[str, str], timeout: float) 
     with tempfile.TemporaryDirectory(prefix="scan-") as work:
         image = Path(work) / "image"
         media_type = _layout(repository, digest, image)
+        laid_out = time.monotonic()
         output = Path(work) / "report.json"
         answer = _run(["image", "--input", str(image), "--cache-dir", str(cache), "--cache-backend", "memory",
                        "--skip-db-update", "--skip-java-db-update", "--offline-scan", "--scanners", "vuln",
@@ -158,7 +169,8 @@ def scan(repository: str, digest: str, scanner: dict[str, str], timeout: float) 
         except (OSError, ValueError) as error:
             raise ScanFailed(f"trivy's output could not be read: {error}") from error
     artifact = {"repository": repository, "digest": digest, "mime_type": media_type}
-    return Outcome(to_harbor(document, artifact, scanner), time.monotonic() - started, answer.peak_rss_kib)
+    return Outcome(to_harbor(document, artifact, scanner), laid_out - started, time.monotonic() - laid_out,
+                   answer.peak_rss_kib)
 
 
 def _preferred_cvss(cvss: dict[str, Any], source: str) -> dict[str, Any]:
