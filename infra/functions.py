@@ -3,17 +3,20 @@
 Each function's handler is imported from its `Handler` entry, the same string that deploys it;
 its SQS event sources are polled here (the emulator stores queues but never invokes Lambda), with
 Lambda's SQS event shape and partial-batch failures, so a message a handler reports failed stays
-in the queue for a retry.
+in the queue for a retry. EventBridge Scheduler schedules with an SQS target (scan all) are fired
+here too, on the minutes their cron expression names: the emulator stores them but never fires them.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -91,14 +94,28 @@ class LocalFunctions:
             time.sleep(0.2)
 
     def start(self, stop: threading.Event, workers: int = 2) -> list[threading.Thread]:
-        """Poll every SQS event source in the background until `stop` is set (the launcher)."""
-        threads = []
+        """Poll every SQS event source, and fire schedules each minute, until `stop` is set (the launcher)."""
+        threads = [threading.Thread(target=self._clock, args=(stop,), daemon=True)]
+        threads[0].start()
         for source in self.sources:
             for _ in range(workers):
                 thread = threading.Thread(target=self._poll, args=(source, stop), daemon=True)
                 thread.start()
                 threads.append(thread)
         return threads
+
+    def _clock(self, stop: threading.Event) -> None:
+        from chalicelib.observability import logger
+
+        last = None
+        while not stop.wait(1):
+            minute = datetime.now(UTC).replace(second=0, microsecond=0)
+            if minute != last:
+                last = minute
+                try:
+                    fire_schedules(minute, self.context.region)
+                except Exception:
+                    logger.exception("local schedules could not be fired")
 
     def _poll(self, source: QueueSource, stop: threading.Event) -> None:
         from chalicelib.observability import logger
@@ -109,6 +126,49 @@ class LocalFunctions:
             except Exception:  # keep polling, as Lambda's event source mapping would
                 logger.exception("local function invocation failed", extra={"function": source.function})
                 stop.wait(1)
+
+
+def _cron_field(field: str, value: int, low: int) -> bool:
+    """One field of an EventBridge cron expression: *, ?, numbers, a-b ranges, /steps, lists."""
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base in ("*", "?"):
+            start, end = low, 10_000
+        elif "-" in base:
+            start, end = (int(x) for x in base.split("-", 1))
+        else:
+            start = end = int(base)
+            if step:
+                end = 10_000
+        if start <= value <= end and (value - start) % int(step or 1) == 0:
+            return True
+    return False
+
+
+def cron_matches(expression: str, moment: datetime) -> bool:
+    """Whether `cron(minutes hours day month weekday year)` names the minute of `moment` (UTC)."""
+    found = re.fullmatch(r"cron\((.+)\)", expression.strip())
+    if not found:
+        return False
+    minutes, hours, day, month, weekday, year = found.group(1).split()
+    sunday_first = moment.isoweekday() % 7 + 1  # EventBridge: 1 = Sunday
+    return (_cron_field(minutes, moment.minute, 0) and _cron_field(hours, moment.hour, 0)
+            and _cron_field(day, moment.day, 1) and _cron_field(month, moment.month, 1)
+            and _cron_field(weekday, sunday_first, 1) and _cron_field(year, moment.year, 1970))
+
+
+def fire_schedules(moment: datetime, region: str) -> int:
+    """Send the message of every SQS-target schedule due at `moment`'s minute; returns how many."""
+    scheduler, sqs = boto3.client("scheduler", region_name=region), boto3.client("sqs", region_name=region)
+    fired = 0
+    for summary in scheduler.list_schedules().get("Schedules", []):
+        schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
+        target = schedule["Target"]
+        if target["Arn"].startswith("arn:aws:sqs:") and cron_matches(schedule["ScheduleExpression"], moment):
+            queue_url = sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=queue_url, MessageBody=target.get("Input", "{}"))
+            fired += 1
+    return fired
 
 
 def _queue_of(event: dict[str, Any]) -> str:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
 
+from chalicelib import schedules
 from chalicelib.auth import users
 from chalicelib.config import settings
 from chalicelib.scan import reports, trivy
-from infra.functions import LocalFunctions
+from infra.functions import LocalFunctions, cron_matches, fire_schedules
 from tests.support.adapter import serve_adapter
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, config_for, layer_tar, sha256
 from tests.support.oci import push_image
@@ -306,7 +308,25 @@ def test_scan_all_manual_run_metrics_and_schedule(client: Client, worker: LocalF
     deployed = boto3.client("scheduler").get_schedule(Name="scan-all")
     assert deployed["ScheduleExpression"] == "cron(0 0 * * ? *)"
     assert json.loads(deployed["Target"]["Input"]) == {"kind": "scan_all_scheduled"}
+    # The schedule fires (the launcher's clock does this each minute; here for a chosen minute).
+    assert fire_schedules(datetime(2026, 11, 29, 0, 0, tzinfo=UTC), "us-east-1") == 1
+    assert fire_schedules(datetime(2026, 11, 29, 0, 1, tzinfo=UTC), "us-east-1") == 0
+    worker.drain()
+    scheduled = api(client, "GET", "/scans/schedule/metrics").json()
+    assert scheduled["trigger"] == "Schedule" and scheduled["total"] == 2 and scheduled["ongoing"] is False
     bad = api(client, "PUT", "/system/scanAll/schedule", {"schedule": {"type": "Custom", "cron": "nonsense"}})
     assert bad.status == 400
     assert api(client, "PUT", "/system/scanAll/schedule", {"schedule": {"type": "None"}}).status == 200
     assert api(client, "GET", "/system/scanAll/schedule").json() == {}
+
+
+@pytest.mark.parametrize(("harbor_cron", "moment", "due"), [
+    ("0 0 * * * *", datetime(2026, 11, 28, 13, 0), True),
+    ("0 0 * * * *", datetime(2026, 11, 28, 13, 5), False),
+    ("0 30 2 * * 0", datetime(2026, 11, 29, 2, 30), True),  # a Sunday
+    ("0 30 2 * * 0", datetime(2026, 11, 28, 2, 30), False),
+    ("0 */15 * * * *", datetime(2026, 11, 28, 7, 45), True),
+    ("0 0 0 1 * *", datetime(2026, 12, 1, 0, 0), True),
+])
+def test_harbor_cron_runs_when_harbor_would(harbor_cron: str, moment: datetime, due: bool) -> None:
+    assert cron_matches(schedules.to_eventbridge(harbor_cron), moment) is due
