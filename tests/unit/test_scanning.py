@@ -330,3 +330,43 @@ def test_scan_all_manual_run_metrics_and_schedule(client: Client, worker: LocalF
 ])
 def test_harbor_cron_runs_when_harbor_would(harbor_cron: str, moment: datetime, due: bool) -> None:
     assert cron_matches(schedules.to_eventbridge(harbor_cron), moment) is due
+
+
+def test_default_scanner_candidates_and_deletion(client: Client) -> None:
+    builtin = api(client, "GET", "/scanners").json()[0]["uuid"]
+    with serve_adapter() as adapter:
+        created = api(client, "POST", "/scanners", {"name": "ext", "url": adapter.url, "description": "external"})
+        other = created.header("Location").rsplit("/", 1)[1]
+        candidates = api(client, "GET", "/projects/library/scanner/candidates").json()
+        assert {c["name"] for c in candidates} == {"Trivy", "ext"}
+        assert api(client, "PATCH", f"/scanners/{other}", {"is_default": True}).status == 200
+        assert api(client, "GET", "/projects/library/scanner").json()["uuid"] == other  # no choice of its own
+        assert [s["name"] for s in api(client, "GET", "/scanners").json() if s["is_default"]] == ["ext"]
+        assert api(client, "DELETE", f"/scanners/{other}").status == 403  # the default
+        assert api(client, "PATCH", f"/scanners/{builtin}", {"is_default": True}).status == 200
+        assert api(client, "DELETE", f"/scanners/{other}").status == 200
+        assert api(client, "GET", f"/scanners/{other}").status == 404
+        assert api(client, "GET", "/scanners?q=name%3D~tri").json()[0]["name"] == "Trivy"
+
+
+def test_an_adapter_that_never_finishes_times_out(client: Client, worker: LocalFunctions,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    push_image(client, "library/alpine", "3.18", alpine_318())
+    with serve_adapter() as adapter:
+        adapter.not_ready_polls = 1_000
+        adapter.metadata = dict(adapter.metadata, properties={
+            "harbor.scanner-adapter/registry-authorization-type": "Bearer"})
+        uuid = api(client, "POST", "/scanners", {"name": "slow", "url": adapter.url}).header("Location").rsplit("/")[-1]
+        api(client, "PUT", "/projects/library/scanner", {"uuid": uuid})
+        monkeypatch.setenv("ADAPTER_TIMEOUT_SECONDS", "2")
+        settings.cache_clear()
+        assert _scan(client, "alpine", "3.18").status == 202
+        worker.drain()
+        settings.cache_clear()
+        # The adapter asked for Bearer registry credentials: it got a registry token, not a password.
+        assert adapter.scan_requests[0]["registry"]["authorization"].startswith("Bearer ")
+        assert adapter.report_polls >= 1  # every answer was 302 + Refresh-After
+    overview = _overview(client, "alpine", "3.18")[GENERIC]
+    assert overview["scan_status"] == "Error"
+    log = api(client, "GET", f"{_artifact('alpine', '3.18')}/scan/{overview['report_id']}/log").body.decode()
+    assert "not ready after 2 s" in log
