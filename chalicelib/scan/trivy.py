@@ -6,12 +6,14 @@ memory stays flat whatever the layer sizes) and trivy scans it offline with the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,23 +110,31 @@ def refresh_db() -> str:
     return source
 
 
+_DB_LOCK = threading.Lock()
+
+
 def _cached_db() -> Path:
-    """trivy's cache dir holding the S3 DB; downloaded again only when the object changed (ETag)."""
-    cache = Path(settings().trivy_cache_dir)
+    """trivy's cache dir holding the S3 DB, one directory per DB version (the object's ETag): a
+    directory a running trivy reads is never replaced, only a new one added, then the old removed."""
     tag = objects.etag(DB_PREFIX + "trivy.db")
     if tag is None:
         raise ScanFailed("no vulnerability DB in S3 yet: the DB refresh job has not run")
-    marker = cache / "db" / "s3-etag"
-    if not marker.exists() or marker.read_text() != tag:
-        staging = Path(tempfile.mkdtemp(dir=cache.parent if cache.parent.exists() else None))
-        (staging / "db").mkdir()
-        for name in DB_FILES:
-            objects.download(DB_PREFIX + name, str(staging / "db" / name))
-        (staging / "db" / "s3-etag").write_text(tag)
-        cache.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(cache / "db", ignore_errors=True)
-        os.replace(staging / "db", cache / "db")  # atomic for concurrent readers of the old copy's path
-        shutil.rmtree(staging, ignore_errors=True)
+    root = Path(settings().trivy_cache_dir)
+    cache = root / hashlib.sha256(tag.encode()).hexdigest()[:16]
+    with _DB_LOCK:
+        if not (cache / "db" / "trivy.db").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=root, prefix=".staging-"))
+            (staging / "db").mkdir()
+            for name in DB_FILES:
+                objects.download(DB_PREFIX + name, str(staging / "db" / name))
+            try:
+                staging.rename(cache)  # atomic; fails when another process put this version first
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)
+            for old in root.iterdir():
+                if old != cache and not old.name.startswith("."):
+                    shutil.rmtree(old, ignore_errors=True)
     return cache
 
 
