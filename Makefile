@@ -51,5 +51,6 @@ package: venv
 	rm -rf build && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	  $(BIN)/chalice package --merge-template infra/template.yaml build/
 	mkdir -p build/functions-package && cp -r functions build/functions-package/
+	cp -r infra/statemachines build/
 	bash layers/build.sh build/layers/dependencies
 	bash layers/build-trivy.sh build/layers/trivy

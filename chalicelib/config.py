@@ -44,6 +44,12 @@ class Settings:
     trivy_db_source: str
     scan_timeout_seconds: int
     adapter_timeout_seconds: int
+    # CVE export (chalicelib/export): its state machine, how long an undownloaded file is kept, the
+    # artifacts per Map item, the largest file answered inline (bigger: a one-time presigned URL).
+    export_state_machine_arn: str
+    export_retention_seconds: int
+    export_batch_artifacts: int
+    export_inline_max_bytes: int
 
 
 @lru_cache(maxsize=1)
@@ -73,4 +79,9 @@ def settings() -> Settings:
         trivy_db_source=os.environ.get("TRIVY_DB_SOURCE", "download"),
         scan_timeout_seconds=_int("SCAN_TIMEOUT_SECONDS", 600),
         adapter_timeout_seconds=_int("ADAPTER_TIMEOUT_SECONDS", 30 * 60),
+        export_state_machine_arn=os.environ.get("EXPORT_STATE_MACHINE_ARN", ""),
+        export_retention_seconds=_int("EXPORT_RETENTION_SECONDS", 24 * 3600),
+        export_batch_artifacts=_int("EXPORT_BATCH_ARTIFACTS", 500),
+        # A Lambda response carries 6 MB; JSON escaping of the body costs some of it.
+        export_inline_max_bytes=_int("EXPORT_INLINE_MAX_BYTES", 4_000_000),
     )

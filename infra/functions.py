@@ -5,11 +5,14 @@ its SQS event sources are polled here (the emulator stores queues but never invo
 Lambda's SQS event shape and partial-batch failures, so a message a handler reports failed stays
 in the queue for a retry. EventBridge Scheduler schedules with an SQS target (scan all) are fired
 here too, on the minutes their cron expression names: the emulator stores them but never fires them.
+Lambda invocations (a state machine's tasks, run by the emulator's ASL interpreter) are dispatched to
+the same handlers in-process instead of to a container: `dispatch_lambda_invocations`.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import threading
 import time
@@ -54,6 +57,24 @@ class LocalFunctions:
             QueueSource(name, context.resolve({"Ref": _queue_of(event)}), int(event["Properties"].get("BatchSize", 10)))
             for name, props in context.functions().items()
             for event in (props.get("Events") or {}).values() if event["Type"] == "SQS"]
+
+    def dispatch_lambda_invocations(self) -> None:
+        """Make the emulator's Lambda run our handlers in this process (it would start a container).
+        Errors come back as Lambda reports them: FunctionError with errorMessage and errorType."""
+        from moto.awslambda.models import LambdaFunction
+
+        by_name = {self.context.physical_name(name): name for name, props in self.context.functions().items()
+                   if "FunctionName" in props}
+        local = self
+
+        def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+            payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
+            try:
+                return json.dumps(local.invoke(by_name[function.function_name], payload)), False, ""
+            except Exception as error:
+                return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
+
+        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         module_name, _, attribute = self.handlers[function].rpartition(".")

@@ -4,7 +4,8 @@
 2. creates the tables and buckets of infra/template.yaml and gives the app APIHandler's environment;
 3. bootstraps the signing key, `admin`, the public project `library` and the built-in Trivy scanner,
    and puts trivy's DB into S3 (the offline DB in infra/trivy-db unless TRIVY_DB_SOURCE says otherwise);
-4. runs the template's functions in this process: their SQS event sources are polled (scan jobs);
+4. runs the template's functions in this process: their SQS event sources are polled (scan jobs),
+   schedules fired, and the emulator's state machines (CVE export) call them in-process;
 5. serves the Chalice app through the local API Gateway until Ctrl-C, then stops what it started.
 """
 
@@ -48,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     _local_defaults()
     emulator = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
+        from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        # State machines run for real (moto's ASL interpreter); their Lambda tasks reach our handlers.
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log is noise
         os.environ["MOTO_PORT"] = str(args.emulator_port)
         emulator = ThreadedMotoServer(ip_address=args.host, port=args.emulator_port, verbose=False)
@@ -67,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     bootstrap.run()
     trivy.refresh_db()
     stop = threading.Event()
-    functions.LocalFunctions(context).start(stop)
+    local = functions.LocalFunctions(context)
+    if emulator:
+        local.dispatch_lambda_invocations()
+    local.start(stop)
     server = gateway.serve(gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
                            args.host, args.port, tls.self_signed_context(args.host) if args.tls else None)
     url = f"{'https' if args.tls else 'http'}://{args.host}:{server.server_address[1]}"

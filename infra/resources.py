@@ -1,14 +1,17 @@
 """Create the stack's stateful resources from infra/template.yaml on an emulator or LocalStack.
 
 Only the resource types the local stack needs are understood (DynamoDB tables, S3 buckets, SQS
-queues); their properties are translated from CloudFormation's shape to the API's. The functions'
+queues, the functions a state machine invokes, state machines); their properties are translated
+from CloudFormation's shape to the API's. The functions'
 environment is the template's Globals plus each function's own block, resolved the same way
 CloudFormation would.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,8 @@ class Context:
         if isinstance(value, dict) and "Ref" in value:
             target = value["Ref"]
             resource = self.template["Resources"].get(target)
+            if resource and resource["Type"] == "AWS::Serverless::StateMachine":
+                return self.arn(target)
             if resource and resource["Type"] == "AWS::SQS::Queue":
                 return boto3.client("sqs", region_name=self.region).get_queue_url(
                     QueueName=self.physical_name(target))["QueueUrl"]
@@ -84,7 +89,8 @@ class Context:
         resource = self.template["Resources"][logical_id]
         props = resource.get("Properties", {})
         name_property = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName",
-                         "AWS::SQS::Queue": "QueueName"}.get(resource["Type"])
+                         "AWS::SQS::Queue": "QueueName", "AWS::Serverless::Function": "FunctionName",
+                         "AWS::Serverless::StateMachine": "Name"}.get(resource["Type"])
         # Resources without a name property get a generated one on AWS; the logical id stands in locally.
         return self.resolve(props[name_property]) if name_property else logical_id
 
@@ -94,7 +100,10 @@ class Context:
         return {"AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{self.account_id}:{name}",
                 "AWS::IAM::Role": f"arn:aws:iam::{self.account_id}:role/{name}",
                 "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}",
-                "AWS::S3::Bucket": f"arn:aws:s3:::{name}"}[kind]
+                "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+                "AWS::Serverless::Function": f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}",
+                "AWS::Serverless::StateMachine": f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}",
+                }[kind]
 
     def functions(self) -> dict[str, dict[str, Any]]:
         """The template's functions (APIHandler comes from `chalice package` and has no Handler here)."""
@@ -169,8 +178,52 @@ def _create_queue(props: dict[str, Any]) -> None:
     boto3.client("sqs").create_queue(QueueName=props["QueueName"], Attributes=attributes)
 
 
+_LOCAL_ROLE = "local-stack"
+
+
+def _local_role() -> str:
+    """The emulator wants a role for functions and state machines; it checks nothing about it."""
+    iam = boto3.client("iam")
+    try:
+        return iam.create_role(RoleName=_LOCAL_ROLE, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+        return iam.get_role(RoleName=_LOCAL_ROLE)["Role"]["Arn"]
+
+
+def _placeholder_code() -> bytes:
+    """The emulator stores a zip per function; invocations never run it (infra/functions.py
+    dispatches them to the handler in this process)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("placeholder.py", "# invocations are dispatched in-process by infra/functions.py\n")
+    return buffer.getvalue()
+
+
+def _create_function(props: dict[str, Any], role: str) -> None:
+    try:
+        boto3.client("lambda").create_function(FunctionName=props["FunctionName"], Runtime="python3.11", Role=role,
+                                               Handler=props["Handler"], Code={"ZipFile": _placeholder_code()})
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceConflictException":
+            raise
+
+
+def _create_state_machine(props: dict[str, Any], role: str) -> None:
+    definition = (TEMPLATE.parent / props["DefinitionUri"].replace("./", "", 1)).read_text()
+    for name, value in props.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + name + "}", value)
+    try:
+        boto3.client("stepfunctions").create_state_machine(name=props["Name"], definition=definition, roleArn=role)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "StateMachineAlreadyExists":
+            raise
+
+
 def create_all(context: Context) -> None:
-    """Create every table, bucket and queue of the template (existing ones are left as they are)."""
+    """Create every table, bucket, queue, named function and state machine of the template (existing
+    ones are left as they are)."""
     resources = context.template["Resources"]
     # Queues without a redrive policy first: the others name them as their dead-letter queues.
     for _, resource in sorted(resources.items(), key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {})):
@@ -180,6 +233,13 @@ def create_all(context: Context) -> None:
             _create_bucket(context.resolve(resource["Properties"]), context.region)
         elif resource["Type"] == "AWS::SQS::Queue":
             _create_queue(context.resolve(resource["Properties"]))
+    role = _local_role()
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Serverless::Function" and "FunctionName" in resource.get("Properties", {}):
+            _create_function(context.resolve(resource["Properties"]), role)
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            _create_state_machine(context.resolve(resource["Properties"]), role)
 
 
 def local_context(region: str) -> Context:

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from chalicelib.api import (
     artifacts,
     audit_logs,
+    exports,
     labels,
     members,
     projects,
@@ -31,7 +32,7 @@ Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
                                           *labels.ROUTES, *robots.ROUTES, *search.ROUTES,
-                                          *scanners.ROUTES, *scans.ROUTES]
+                                          *scanners.ROUTES, *scans.ROUTES, *exports.ROUTES]
 
 
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:

@@ -256,10 +256,21 @@ def delete_links(report_ids: Iterable[str]) -> None:
         metadata.batch_delete((i["PK"], i["SK"]) for i in metadata.iterate(f"REPORTVULNS#{report_id}", attributes=()))
 
 
+def finished(digest: str) -> list[Report]:
+    """Every finished report of the digest, whichever scanner made it (the export reads them all)."""
+    items, _ = metadata.query(_pk(digest), "REPORT#")
+    return [r for r in map(_report, items) if r.status == SUCCESS]
+
+
+def record_keys(report: Report) -> list[tuple[str, str]]:
+    """The keys of the shared vulnerability records the report links to (one Query)."""
+    links = metadata.iterate(f"REPORTVULNS#{report.report_id}", attributes=("vuln_pk", "vuln_sk"))
+    return [(link["vuln_pk"], link["vuln_sk"]) for link in links]
+
+
 def vulnerabilities(report: Report) -> list[dict[str, Any]]:
     """The report's vulnerability items, rebuilt from the shared records (the read path of 2.5)."""
-    links = metadata.iterate(f"REPORTVULNS#{report.report_id}", attributes=("vuln_pk", "vuln_sk"))
-    records = metadata.batch_get((link["vuln_pk"], link["vuln_sk"]) for link in links)
+    records = metadata.batch_get(record_keys(report))
     return sorted((vulnerability_item(r, report.digest) for r in records),
                   key=lambda v: (v["id"], v["package"], v["version"]))
 

@@ -28,8 +28,34 @@ def _bucket() -> str:
     return settings().bucket_name
 
 
-def put(key: str, data: bytes) -> None:
-    client("s3").put_object(Bucket=_bucket(), Key=key, Body=data)
+def put(key: str, data: bytes, *, content_type: str | None = None, meta: dict[str, str] | None = None) -> None:
+    args: dict[str, Any] = {"Bucket": _bucket(), "Key": key, "Body": data}
+    if content_type:
+        args["ContentType"] = content_type
+    if meta:
+        args["Metadata"] = meta
+    client("s3").put_object(**args)
+
+
+def head(key: str) -> dict[str, Any]:
+    """Size and user metadata of an object."""
+    answer = client("s3").head_object(Bucket=_bucket(), Key=key)
+    return {"size": answer["ContentLength"], "meta": answer.get("Metadata", {})}
+
+
+def list_prefix(prefix: str) -> list[tuple[str, int]]:
+    """(key, size) of every object under the prefix, in key order."""
+    found: list[tuple[str, int]] = []
+    for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=prefix):
+        found += [(o["Key"], o["Size"]) for o in page.get("Contents", [])]
+    return found
+
+
+def delete_prefix(prefix: str) -> None:
+    keys = [key for key, _ in list_prefix(prefix)]
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys
+        client("s3").delete_objects(Bucket=_bucket(), Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]],
+                                                               "Quiet": True})
 
 
 def get(key: str) -> bytes:
@@ -77,14 +103,22 @@ def presigned_get(key: str, ttl_seconds: int) -> str:
         "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=ttl_seconds)
 
 
-def start_multipart(key: str) -> str:
-    return client("s3").create_multipart_upload(Bucket=_bucket(), Key=key)["UploadId"]
+def start_multipart(key: str, content_type: str | None = None) -> str:
+    extra = {"ContentType": content_type} if content_type else {}
+    return client("s3").create_multipart_upload(Bucket=_bucket(), Key=key, **extra)["UploadId"]
 
 
 def upload_part(key: str, multipart_id: str, number: int, data: bytes) -> str:
     response = client("s3").upload_part(Bucket=_bucket(), Key=key, UploadId=multipart_id,
                                         PartNumber=number, Body=data)
     return response["ETag"]
+
+
+def copy_part(key: str, multipart_id: str, number: int, source: str) -> str:
+    """A whole existing object as one part of a multipart upload, copied inside S3."""
+    response = client("s3").upload_part_copy(Bucket=_bucket(), Key=key, UploadId=multipart_id, PartNumber=number,
+                                             CopySource={"Bucket": _bucket(), "Key": source})
+    return response["CopyPartResult"]["ETag"]
 
 
 def complete_multipart(key: str, multipart_id: str, etags: list[str]) -> None:

@@ -60,3 +60,16 @@ def findings(report: dict) -> list[tuple]:
     return sorted((v["id"], v["package"], v["version"], v["fix_version"], v["severity"],
                    v["preferred_cvss"]["score_v3"], v["preferred_cvss"]["vector_v3"], v["cwe_ids"])
                   for v in report["vulnerabilities"])
+
+
+CSV_HEADER = ("Repository,Artifact Digest,CVE,Package,Current Version,Fixed in version,Severity,CWE Ids,"
+              "Additional Data,Scanner")
+
+
+def csv_rows(repository: str, digest: str, table: list[tuple], scanner: str = "Trivy") -> list[list[str]]:
+    """The export rows Harbor writes for a scanned image (Additional Data in PostgreSQL's jsonb text)."""
+    rows = []
+    for cve, package, version, fixed, severity, score, vector, cwes in table:
+        extra = f'{{"CVSS": {{"nvd": {{"V3Score": {score}, "V3Vector": "{vector}"}}}}}}' if score is not None else ""
+        rows.append([repository, digest, cve, package, version, fixed, severity, ",".join(cwes), extra, scanner])
+    return rows

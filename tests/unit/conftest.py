@@ -62,13 +62,15 @@ class Client:
 
 @pytest.fixture
 def stack() -> Iterator[resources.Context]:
-    with mock_aws():
+    # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         aws.reset()
         tokens.forget_signing_key()
         context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
         resources.create_all(context)
         os.environ.update(context.environment())
         bootstrap.run()
+        functions.LocalFunctions(context).dispatch_lambda_invocations()
         yield context
         aws.reset()
         tokens.forget_signing_key()

@@ -1,0 +1,28 @@
+"""Step Functions: starting state machine executions and answering task tokens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws import client
+
+
+def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+    """Start an execution (named, so a retried start cannot run twice); its ARN."""
+    answer = client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=name,
+                                                     input=json.dumps(payload))
+    return answer["executionArn"]
+
+
+def resume(token: str, output: dict[str, Any]) -> bool:
+    """Hand a task token back with its result; False when the task is no longer waiting."""
+    try:
+        client("stepfunctions").send_task_success(taskToken=token, output=json.dumps(output))
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            return False
+        raise
+    return True

@@ -1,0 +1,13 @@
+"""The CVE export state machine's task function: one handler, the step named in the payload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.export import tasks
+from chalicelib.observability import logger
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return tasks.run(event)
