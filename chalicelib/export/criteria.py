@@ -41,8 +41,8 @@ def _ids(body: dict[str, Any], name: str) -> list[int]:
     return list(dict.fromkeys(value))
 
 
-def _pattern(body: dict[str, Any], name: str) -> str:
-    value = body.get(name) or ""
+def _pattern(body: dict[str, Any], name: str, alias: str = "") -> str:
+    value = body.get(name) or (body.get(alias) if alias else "") or ""
     if not isinstance(value, str):
         raise InvalidCriteria(f"{name} must be a string")
     if " " in value:
@@ -63,4 +63,6 @@ def parse(body: dict[str, Any]) -> tuple[Criteria, str]:
     if not isinstance(extra, list) or any(c not in EXTRA_COLUMNS for c in extra):
         raise InvalidCriteria(f"extra_columns may list {', '.join(EXTRA_COLUMNS)}")
     return Criteria(_ids(body, "projects"), _pattern(body, "repositories"), _pattern(body, "tags"),
-                    _ids(body, "labels"), _pattern(body, "cveIds"), list(dict.fromkeys(extra))), job_name
+                    _ids(body, "labels"),
+                    # harborapi sends its field name, cve_ids, where Harbor reads cveIds: accept both.
+                    _pattern(body, "cveIds", "cve_ids"), list(dict.fromkeys(extra))), job_name
