@@ -1,7 +1,9 @@
 """The Map step: one batch of artifacts becomes one CSV part in S3 (semantics 1.7).
 
-Per artifact one Query of its reports and one Query per report of its links; the shared records of
-the whole batch come in BatchGets of 100, each record read once. No AWS call is made per row.
+The batch's reports, links included, come in BatchGets (every digest x every registered scanner x
+both report types), then its shared records in BatchGets of 100, each record read once: no Query
+per artifact, no AWS call per row. As in Harbor (an inner join on the registration), reports of a
+deleted scanner are left out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from chalicelib.export import selection
 from chalicelib.export.criteria import EXTRA_COLUMNS, Criteria
 from chalicelib.export.patterns import matches
 from chalicelib.scan import reports, scanners
-from chalicelib.scan.severity import REPORT_TYPES
 from chalicelib.store import metadata, objects
 
 HEADER = ["Repository", "Artifact Digest", "CVE", "Package", "Current Version", "Fixed in version", "Severity",
@@ -60,15 +61,11 @@ def _number(value: Any) -> str:
 
 def rows_of(batch: list[selection.Selected], criteria: Criteria) -> list[list[str]]:
     """The distinct rows of a batch, sorted by (repository, digest, CVE, package, ...)."""
+    names = {r.uuid: r.name for r in scanners.list_all()}
+    finished = reports.finished_of((item.digest for item in batch), names)
     links: list[tuple[selection.Selected, str, tuple[str, str]]] = []
-    names: dict[str, str] = {}
     for item in batch:
-        for report in reports.finished(item.digest):
-            if report.mime_type not in REPORT_TYPES:
-                continue
-            if report.scanner_uuid not in names:
-                registration = scanners.get(report.scanner_uuid)
-                names[report.scanner_uuid] = registration.name if registration else report.scanner.get("name", "")
+        for report in finished.get(item.digest, []):
             links += [(item, names[report.scanner_uuid], key) for key in reports.record_keys(report)]
     found = {(r["PK"], r["SK"]): r for r in metadata.batch_get(key for _, _, key in links)}
     rows: set[tuple[str, ...]] = set()

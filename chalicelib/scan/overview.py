@@ -71,7 +71,7 @@ def vulnerabilities(project_name: str, artifact: records.Artifact, accepted: lis
     if registration is None:
         return {}
     digests = _scanned_digests(artifact)
-    found = reports.reports_of({(d, registration.uuid) for d in digests}, accepted)
+    found = reports.reports_of({(d, registration.uuid) for d in digests}, accepted, links=True)
     for mime in accepted:
         parts = [found[(d, mime)] for d in digests if (d, mime) in found]
         done = [r for r in parts if r.status == reports.SUCCESS]

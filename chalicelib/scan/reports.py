@@ -4,9 +4,11 @@ Items (docs/data-model.md):
 - a report per (digest, scanner, MIME type): PK=SCAN#<digest>, SK=REPORT#<scanner uuid>#<mime>, with its
   status, times, summary and the job that owns it;
 - shared vulnerability records: PK=VULN#<scanner uuid>#<cve>, SK=["<package>","<version>"] (as JSON);
-- a report's links to them: PK=REPORTVULNS#<report id>, SK=<record PK> <record SK>.
-A report turns Success in one transaction after its links are written, so a reader sees the whole
-previous state or the whole new report, never part of one.
+- a report's links to them: the record keys in the report item itself (`vuln_keys`, JSON), or, past
+  INLINE_LINKS of them, in S3 at scans/links/<report id>.json (`links_object`), so the export reads
+  a batch of reports and their links with BatchGets alone.
+A report turns Success, links included, in one transaction after its records are written, so a
+reader sees the whole previous state or the whole new report, never part of one.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.store import metadata
+from chalicelib.scan.severity import REPORT_TYPES
+from chalicelib.store import metadata, objects
 
 PENDING, RUNNING, SUCCESS, ERROR, STOPPED = "Pending", "Running", "Success", "Error", "Stopped"
 ACTIVE = (PENDING, RUNNING)
 PENDING_DEADLINE_SECONDS = 24 * 3600  # a job that never started (its message lost) ends Error after this
 EXPIRED_MESSAGE = "the scan job did not finish in time (it crashed or was stopped by its platform)"
+INLINE_LINKS = 2000  # record keys kept in the report item (~80 B each, well under the 400 KB item limit)
+_SUMMARY_ATTRIBUTES = ("scanner_uuid", "mime_type", "report_id", "job_id", "status", "start_time", "end_time",
+                       "deadline", "scanner", "severity", "summary", "generated_at", "message")
 
 
 class ScanConflict(Exception):
@@ -52,6 +58,8 @@ class Report:
     summary: dict[str, Any]
     generated_at: str
     message: str
+    vuln_keys: tuple[tuple[str, str], ...] = ()
+    links_object: str = ""
 
     @property
     def duration(self) -> int:
@@ -80,7 +88,8 @@ def _report(item: metadata.Item) -> Report:
     return Report(item["PK"][len("SCAN#"):], item["scanner_uuid"], item["mime_type"], item["report_id"],
                   item["job_id"], status, item.get("start_time", ""), item.get("end_time", ""),
                   dict(item.get("scanner") or {}), item.get("severity", ""), _plain(item.get("summary") or {}),
-                  item.get("generated_at", ""), message)
+                  item.get("generated_at", ""), message,
+                  tuple((pk, sk) for pk, sk in json.loads(item.get("vuln_keys") or "[]")), item.get("links_object", ""))
 
 
 def _plain(value: Any) -> Any:
@@ -92,11 +101,13 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, Decimal) else value
 
 
-def reports_of(pairs: Iterable[tuple[str, str]], mime_types: Iterable[str]) -> dict[tuple[str, str], Report]:
-    """Reports by (digest, mime type) for (digest, scanner uuid) pairs: one BatchGet for a whole page."""
+def reports_of(pairs: Iterable[tuple[str, str]], mime_types: Iterable[str], *,
+               links: bool = False) -> dict[tuple[str, str], Report]:
+    """Reports by (digest, mime type) for (digest, scanner uuid) pairs: one BatchGet for a whole page;
+    their links (up to INLINE_LINKS keys each) only when asked for."""
     types = list(mime_types)
     wanted = [(_pk(digest), _sk(scanner, mime)) for digest, scanner in pairs for mime in types]
-    found = (_report(i) for i in metadata.batch_get(wanted))
+    found = (_report(i) for i in metadata.batch_get(wanted, attributes=None if links else _SUMMARY_ATTRIBUTES))
     return {(r.digest, r.mime_type): r for r in found}
 
 
@@ -196,14 +207,16 @@ def complete(digest: str, scanner_uuid: str, job_id: str, results: dict[str, dic
     report_ids = {r.mime_type: r.report_id for r in reports_for(digest, scanner_uuid) if r.job_id == job_id}
     if set(report_ids) != set(results):
         return False
-    for mime, report in results.items():
-        _store_vulnerabilities(scanner_uuid, report_ids[mime], report.get("vulnerabilities") or [])
+    links = {mime: _links(report_ids[mime], _store_vulnerabilities(scanner_uuid, report.get("vulnerabilities") or []))
+             for mime, report in results.items()}
     now = clock.iso()
     operations = [_guarded_update(digest, scanner_uuid, mime, job_id, "SET #s = :success, end_time = :now, "
-                                  "severity = :severity, summary = :summary, generated_at = :generated",
+                                  "severity = :severity, summary = :summary, generated_at = :generated, "
+                                  "vuln_keys = :keys, links_object = :object",
                                   {":success": SUCCESS, ":now": now, ":severity": report["severity"],
                                    ":summary": summarise(report.get("vulnerabilities") or []),
-                                   ":generated": report.get("generated_at") or now}, (RUNNING,))
+                                   ":generated": report.get("generated_at") or now, ":keys": links[mime][0],
+                                   ":object": links[mime][1]}, (RUNNING,))
                   for mime, report in results.items()]
     if _transact(operations):
         return True
@@ -240,32 +253,50 @@ def _decimal(value: Any) -> Any:
     return None if value is None else Decimal(str(value))
 
 
-def _store_vulnerabilities(scanner_uuid: str, report_id: str, vulnerabilities: list[dict[str, Any]]) -> None:
+def _store_vulnerabilities(scanner_uuid: str, vulnerabilities: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Shared records are inserted when missing and updated in place when their severity changed
-    (which changes older reports too, as in Harbor); then the report's links are written."""
+    (which changes older reports too, as in Harbor). Returns their keys."""
     records = {_record_key(scanner_uuid, v): _record(scanner_uuid, v) for v in vulnerabilities}
     existing = {(i["PK"], i["SK"]): i for i in metadata.batch_get(records)}
     metadata.batch_put(record for k, record in records.items()
                        if k not in existing or existing[k].get("severity") != record["severity"])
-    metadata.batch_put({"PK": f"REPORTVULNS#{report_id}", "SK": f"{pk} {sk}", "vuln_pk": pk, "vuln_sk": sk}
-                       for pk, sk in records)
+    return list(records)
+
+
+def _links_key(report_id: str) -> str:
+    return f"scans/links/{report_id}.json"
+
+
+def _links(report_id: str, keys: list[tuple[str, str]]) -> tuple[str, str]:
+    """(keys kept in the item, S3 object holding them instead), as JSON: one string attribute is far
+    cheaper to read and write than a list of lists; a long list goes to S3."""
+    if len(keys) <= INLINE_LINKS:
+        return json.dumps(keys), ""
+    objects.put(_links_key(report_id), json.dumps(keys).encode())
+    return "[]", _links_key(report_id)
 
 
 def delete_links(report_ids: Iterable[str]) -> None:
+    """Remove the S3 link lists of replaced reports (inline ones went with their items)."""
     for report_id in report_ids:
-        metadata.batch_delete((i["PK"], i["SK"]) for i in metadata.iterate(f"REPORTVULNS#{report_id}", attributes=()))
+        objects.delete(_links_key(report_id))
 
 
-def finished(digest: str) -> list[Report]:
-    """Every finished report of the digest, whichever scanner made it (the export reads them all)."""
-    items, _ = metadata.query(_pk(digest), "REPORT#")
-    return [r for r in map(_report, items) if r.status == SUCCESS]
+def finished_of(digests: Iterable[str], scanner_uuids: Iterable[str]) -> dict[str, list[Report]]:
+    """The finished reports, links included, of many digests by any of the scanners: BatchGets only."""
+    wanted = [(_pk(d), _sk(s, mime)) for d in digests for s in scanner_uuids for mime in REPORT_TYPES]
+    found: dict[str, list[Report]] = {}
+    for report in map(_report, metadata.batch_get(wanted)):
+        if report.status == SUCCESS:
+            found.setdefault(report.digest, []).append(report)
+    return found
 
 
 def record_keys(report: Report) -> list[tuple[str, str]]:
-    """The keys of the shared vulnerability records the report links to (one Query)."""
-    links = metadata.iterate(f"REPORTVULNS#{report.report_id}", attributes=("vuln_pk", "vuln_sk"))
-    return [(link["vuln_pk"], link["vuln_sk"]) for link in links]
+    """The keys of the shared vulnerability records the report links to."""
+    if report.links_object:
+        return [(pk, sk) for pk, sk in json.loads(objects.get(report.links_object))]
+    return list(report.vuln_keys)
 
 
 def vulnerabilities(report: Report) -> list[dict[str, Any]]:

@@ -46,12 +46,17 @@ def get(pk: str, sk: str, consistent: bool = False) -> Item | None:
     return _from_ddb(raw["Item"]) if "Item" in raw else None
 
 
-def batch_get(keys: Iterable[tuple[str, str]]) -> list[Item]:
-    """Read many items (100 per call, unprocessed keys retried); missing items are simply absent."""
+def batch_get(keys: Iterable[tuple[str, str]], attributes: Iterable[str] | None = None) -> list[Item]:
+    """Read many items (100 per call, unprocessed keys retried); missing items are simply absent.
+    `attributes` limits what is read (besides the keys)."""
     pending = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
     found: list[Item] = []
+    projection: dict[str, Any] = {}
+    if attributes is not None:
+        names = {f"#p{i}": name for i, name in enumerate(["PK", "SK", *attributes])}
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     while pending:
-        request = {_table(): {"Keys": pending[:100]}}
+        request = {_table(): {"Keys": pending[:100], **projection}}
         pending = pending[100:]
         while request:
             raw = client("dynamodb").batch_get_item(RequestItems=request)

@@ -370,3 +370,20 @@ def test_an_adapter_that_never_finishes_times_out(client: Client, worker: LocalF
     assert overview["scan_status"] == "Error"
     log = api(client, "GET", f"{_artifact('alpine', '3.18')}/scan/{overview['report_id']}/log").body.decode()
     assert "not ready after 2 s" in log
+
+
+def test_a_long_report_keeps_its_links_in_s3(client: Client, worker: LocalFunctions,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reports, "INLINE_LINKS", 2)  # 2,000 in production: an item holds at most 400 KB
+    push_image(client, "library/alpine", "3.18", alpine_318())
+    assert _scan(client, "alpine", "3.18").status == 202
+    worker.drain()
+    assert findings(_vulnerabilities(client, "alpine", "3.18")[GENERIC]) == sorted(ALPINE_318_FINDINGS)
+    first = _overview(client, "alpine", "3.18")[GENERIC]["report_id"]
+    s3 = boto3.client("s3")
+    bucket = settings().bucket_name
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"scans/links/{first}")["KeyCount"] == 1
+    assert _scan(client, "alpine", "3.18").status == 202
+    worker.drain()
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"scans/links/{first}")["KeyCount"] == 0  # replaced
+    assert len(_vulnerabilities(client, "alpine", "3.18")[GENERIC]["vulnerabilities"]) == 5
