@@ -10,6 +10,7 @@ refuses a "/" inside braces; later doublestar versions allow it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 
@@ -48,44 +49,44 @@ def _component(pattern: str) -> str:
     return "".join(out)
 
 
-def _expand(pattern: str) -> list[str]:
-    """Brace alternation expanded into plain patterns: a{b,c/d}e -> [abe, ac/de]."""
-    depth, start, i = 0, -1, 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
+def _unescaped(text: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of every character a backslash does not escape."""
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
             i += 2
             continue
+        yield i, text[i]
+        i += 1
+
+
+def _expand(pattern: str) -> list[str]:
+    """Brace alternation expanded into plain patterns: a{b,c/d}e -> [abe, ac/de]."""
+    depth, start = 0, -1
+    for i, char in _unescaped(pattern):
         if char == "{":
             depth += 1
             start = i if depth == 1 else start
-        elif char == "}" and depth:
+        elif char == "}":
+            if not depth:
+                raise BadPattern(f"unbalanced braces in pattern: {pattern}")
             depth -= 1
             if depth == 0:
                 head, body, tail = pattern[:start], pattern[start + 1:i], pattern[i + 1:]
                 return [expanded for alternative in _alternatives(body)
                         for expanded in _expand(head + alternative + tail)]
-        i += 1
-    if depth or "}" in pattern.replace("\\}", ""):
+    if depth:
         raise BadPattern(f"unbalanced braces in pattern: {pattern}")
     return [pattern]
 
 
 def _alternatives(body: str) -> list[str]:
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        elif char == "," and depth == 0:
+    parts, depth, start = [], 0, 0
+    for i, char in _unescaped(body):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
             parts.append(body[start:i])
             start = i + 1
-        i += 1
     return [*parts, body[start:]]
 
 

@@ -17,6 +17,7 @@ import pytest
 from chalicelib.auth import users
 from chalicelib.config import settings
 from chalicelib.export import service
+from chalicelib.export.patterns import matches
 from infra.functions import LocalFunctions
 from infra.resources import TEMPLATE, Context, load_template
 from tests.support.images import OCI_INDEX, OCI_MANIFEST
@@ -327,3 +328,14 @@ def test_the_state_machine_definition_is_valid_and_deployed(stack: Context) -> N
     assert targets - {None} <= set(states)
     deployed = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
     assert [m["name"] for m in deployed] == ["harbor-serverless-cve-export"]
+
+
+@pytest.mark.parametrize(("pattern", "name", "matched"), [
+    ("{goharbor/*,nginx}", "nginx", True), ("{goharbor/*,nginx}", "goharbor/core", True),
+    ("{goharbor/*,nginx}", "goharbor/a/b", False), ("goharbor/**", "goharbor/a/b", True),
+    ("*", "a/b", False), ("ngi?x", "nginx", True), ("CVE-2099-000[1-3]", "CVE-2099-0002", True),
+    ("CVE-2099-000[^1-3]", "CVE-2099-0002", False), ("{a,b{c,d}}", "bd", True), ("a\\*", "a*", True),
+    ("a\\*", "ab", False), ("", "anything/at/all", True), ("Nginx", "nginx", False),
+])
+def test_filter_patterns_match_as_doublestar(pattern: str, name: str, matched: bool) -> None:
+    assert matches(pattern, name) is matched
