@@ -65,12 +65,10 @@ class LocalFunctions:
 
         by_name = {self.context.physical_name(name): name for name, props in self.context.functions().items()
                    if "FunctionName" in props}
-        local = self
-
         def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
             payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
             try:
-                return json.dumps(local.invoke(by_name[function.function_name], payload)), False, ""
+                return json.dumps(self.invoke(by_name[function.function_name], payload)), False, ""
             except Exception as error:
                 return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
 

@@ -8,7 +8,7 @@ from chalicelib import labels, projects
 from chalicelib.api.context import ApiContext, bool_param, respond
 from chalicelib.api.labels import label_json
 from chalicelib.api.paging import list_headers, page_of, query_of, window
-from chalicelib.api.repositories import find_repository, full_name
+from chalicelib.api.repositories import find_artifact, find_repository, full_name
 from chalicelib.audit import log as audit
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
@@ -130,16 +130,6 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     audit.record(project.name, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
                  ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
-
-
-def find_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
-              permission: tuple[str, str]) -> tuple[projects.Project, records.Repository, records.Artifact]:
-    project, repository = find_repository(ctx, project_name, repository_name, permission)
-    artifact = records.get_artifact(repository.name, reference)
-    if artifact is None:
-        raise harbor_error("NOT_FOUND", f"artifact {full_name(project.name, repository_name)}@{reference[:80]} "
-                                        "not found")
-    return project, repository, artifact
 
 
 def get_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from chalicelib import projects
 from chalicelib.api.context import ApiContext, respond
-from chalicelib.auth.access import DEVELOPER, MAINTAINER, PROJECT_ADMIN, project_permissions
+from chalicelib.auth.access import ROLE_PERMISSIONS, project_permissions
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.export import executions, service
 from chalicelib.export.criteria import InvalidCriteria, parse
 from chalicelib.http import HttpResponse
 from chalicelib.scan.severity import GENERIC
 
-_EXPORTING_ROLES = (PROJECT_ADMIN, MAINTAINER, DEVELOPER)
+_EXPORT = ("export-cve", "create")
 
 
 def _exportable(ctx: ApiContext) -> list[int]:
     """Every project the caller may export from (an empty `projects`: beyond Harbor, which takes one)."""
     if ctx.principal.sysadmin:
         return [p.project_id for p in projects.iter_projects()]
-    names = [name for name, role in projects.memberships(ctx.principal.user_id or 0) if role in _EXPORTING_ROLES]
+    names = [name for name, role in projects.memberships(ctx.principal.user_id or 0)
+             if _EXPORT in ROLE_PERMISSIONS.get(role, frozenset())]
     return sorted(p.project_id for p in map(projects.get_project, names) if p is not None)
 
 
@@ -43,7 +44,7 @@ def export_cve(ctx: ApiContext) -> HttpResponse:
         raise ServiceError("FORBIDDEN", "a robot account cannot export CVEs: an export belongs to a user, "
                                         "who alone may download it; use a user's credentials")
     for project in chosen:
-        ctx.require(project, ("export-cve", "create"))
+        ctx.require(project, _EXPORT)
     if not chosen:
         criteria = service.scope(criteria, _exportable(ctx))
     execution = service.start(ctx.principal.user_id or 0, ctx.principal.username, criteria, job_name)

@@ -8,10 +8,9 @@ from typing import Any
 from chalicelib import labels, projects
 from chalicelib.api.context import ApiContext, respond
 from chalicelib.api.paging import list_headers, page_of, window
-from chalicelib.api.repositories import find_repository
+from chalicelib.api.repositories import find_artifact
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
-from chalicelib.registry import records
 
 _COLOR = re.compile(r"^(#[0-9A-Fa-f]{6})?$")
 
@@ -107,17 +106,9 @@ def delete_label(ctx: ApiContext, label_id: str) -> HttpResponse:
     return respond(200)
 
 
-def _artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
-              action: str) -> tuple[projects.Project, records.Repository, records.Artifact]:
-    project, repository = find_repository(ctx, project_name, repository_name, ("artifact-label", action))
-    artifact = records.get_artifact(repository.name, reference)
-    if artifact is None:
-        raise harbor_error("NOT_FOUND", f"artifact {reference[:80]} not found")
-    return project, repository, artifact
-
-
 def attach_label(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
-    project, repository, artifact = _artifact(ctx, project_name, repository_name, reference, "create")
+    project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference,
+                                                  ("artifact-label", "create"))
     label_id = ctx.body().get("id")
     label = labels.get_label(label_id) if isinstance(label_id, int) else None
     if label is None:
@@ -133,7 +124,7 @@ def attach_label(ctx: ApiContext, project_name: str, repository_name: str, refer
 
 def detach_label(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
                  label_id: str) -> HttpResponse:
-    _, repository, artifact = _artifact(ctx, project_name, repository_name, reference, "delete")
+    _, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact-label", "delete"))
     attached = labels.label_ids_by_digest(repository.name).get(artifact.digest, [])
     if not label_id.isdigit() or int(label_id) not in attached:
         raise harbor_error("NOT_FOUND", f"label {label_id[:20]} is not on the artifact")

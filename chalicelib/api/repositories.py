@@ -33,6 +33,16 @@ def find_repository(ctx: ApiContext, project_name: str, repository_name: str,
     return project, repository
 
 
+def find_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
+              permission: tuple[str, str]) -> tuple[projects.Project, records.Repository, records.Artifact]:
+    project, repository = find_repository(ctx, project_name, repository_name, permission)
+    artifact = records.get_artifact(repository.name, reference)
+    if artifact is None:
+        raise harbor_error("NOT_FOUND", f"artifact {full_name(project.name, repository_name)}@{reference[:80]} "
+                                        "not found")
+    return project, repository, artifact
+
+
 def _listing(ctx: ApiContext, path: str, prefix: str, visible: Any) -> HttpResponse:
     page = page_of(ctx.request)
     conditions = query_of(ctx.request, ("name",))

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import clock, schedules
-from chalicelib.api.artifacts import find_artifact
+from chalicelib import schedules
 from chalicelib.api.context import ApiContext, respond
+from chalicelib.api.repositories import find_artifact
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
 from chalicelib.scan import jobs, reports, scan_all, scanners
-from chalicelib.store import metadata, objects
-
-SCHEDULE_NAME = "scan-all"
-_SCHEDULE_KEY = (scan_all.SCANALL, "SCHEDULE")
 
 
 def scan_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
@@ -41,23 +37,17 @@ def stop_scan(ctx: ApiContext, project_name: str, repository_name: str, referenc
 def report_log(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
                report_id: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("scan", "read"))
-    registration = scanners.of_project(project.name)
-    digests = [t.digest for t in jobs.targets(repository.name, artifact)] if registration else []
-    found = next((r for d in digests for r in reports.reports_for(d, registration.uuid)  # type: ignore[union-attr]
-                  if r.report_id == report_id), None)
+    found = jobs.report_of(project.name, repository.name, artifact, report_id)
     if found is None:
         raise harbor_error("NOT_FOUND", f"report {report_id[:64]} not found")
-    text = objects.get_text(jobs.log_key(found.job_id)) or ""
-    if found.message and found.message not in text:  # e.g. a job that never reported back
-        text += f"{found.end_time or ''} {found.message}\n"
-    return HttpResponse(200, {"Content-Type": "text/plain; charset=utf-8"}, text)
+    return HttpResponse(200, {"Content-Type": "text/plain; charset=utf-8"}, jobs.read_log(found))
 
 
-def _schedule_json(item: metadata.Item | None) -> dict[str, Any]:
-    if item is None:
+def _schedule_json(saved: dict[str, Any] | None) -> dict[str, Any]:
+    if saved is None:
         return {}
-    return {"id": 1, "status": "Scheduled", "creation_time": item["creation_time"], "update_time": item["update_time"],
-            "schedule": {"type": item["type"], "cron": item["cron"]}}
+    return {"id": 1, "status": "Scheduled", "creation_time": saved["creation_time"],
+            "update_time": saved["update_time"], "schedule": {"type": saved["type"], "cron": saved["cron"]}}
 
 
 def _schedule_body(ctx: ApiContext) -> tuple[str, str]:
@@ -74,19 +64,16 @@ def _require_scanner() -> None:
         raise ServiceError("PRECONDITION", "no default scanner is configured")
 
 
-def _save_schedule(kind: str, cron: str, created: str | None) -> None:
+def _save_schedule(kind: str, cron: str) -> None:
     try:
-        schedules.put(SCHEDULE_NAME, cron, {"kind": "scan_all_scheduled"})
+        scan_all.save_schedule(kind, cron)
     except schedules.InvalidCron as error:
         raise harbor_error("BAD_REQUEST", str(error)) from error
-    now = clock.iso()
-    metadata.put({"PK": _SCHEDULE_KEY[0], "SK": _SCHEDULE_KEY[1], "type": kind, "cron": cron,
-                  "creation_time": created or now, "update_time": now})
 
 
 def get_schedule(ctx: ApiContext) -> HttpResponse:
     ctx.require_sysadmin()
-    return respond(200, _schedule_json(metadata.get(*_SCHEDULE_KEY)))
+    return respond(200, _schedule_json(scan_all.schedule()))
 
 
 def create_schedule(ctx: ApiContext) -> HttpResponse:
@@ -101,10 +88,10 @@ def create_schedule(ctx: ApiContext) -> HttpResponse:
             raise ServiceError("CONFLICT", "a previous scan all job is still running") from error
     elif kind == "None":
         raise harbor_error("BAD_REQUEST", "nothing to create for schedule type None")
-    elif metadata.get(*_SCHEDULE_KEY) is not None:
+    elif scan_all.schedule() is not None:
         raise ServiceError("CONFLICT", "the scan all schedule already exists: update it instead")
     else:
-        _save_schedule(kind, cron, None)
+        _save_schedule(kind, cron)
     return respond(201)
 
 
@@ -114,12 +101,10 @@ def update_schedule(ctx: ApiContext) -> HttpResponse:
     kind, cron = _schedule_body(ctx)
     if kind == "Manual":
         raise harbor_error("BAD_REQUEST", "fail to update scan all schedule as wrong schedule type: Manual")
-    existing = metadata.get(*_SCHEDULE_KEY)
     if kind == "None":
-        schedules.delete(SCHEDULE_NAME)
-        metadata.delete(*_SCHEDULE_KEY)
+        scan_all.delete_schedule()
     else:
-        _save_schedule(kind, cron, existing["creation_time"] if existing else None)
+        _save_schedule(kind, cron)
     return respond(200)
 
 

@@ -50,9 +50,11 @@ class Job:
     robot_id: int = 0
     started: float = 0.0
     previous_report_ids: list[str] = field(default_factory=list)
+    # Log lines of the current step, written to S3 once when the step ends (not part of the message).
+    unwritten_log: list[str] = field(default_factory=list)
 
     def message(self, kind: str) -> dict[str, Any]:
-        return {"kind": kind, **asdict(self)}
+        return {"kind": kind, **{k: v for k, v in asdict(self).items() if k != "unwritten_log"}}
 
     @classmethod
     def of(cls, message: dict[str, Any]) -> Job:
@@ -64,10 +66,34 @@ def log_key(job_id: str) -> str:
 
 
 def _log(job: Job, line: str) -> None:
-    """Append a line to the job's log (a job's steps run one at a time, so read-append-write is safe)."""
-    key = log_key(job.job_id)
-    previous = objects.get_text(key) or ""
-    objects.put(key, (previous + f"{clock.iso()} {line}\n").encode())
+    job.unwritten_log.append(f"{clock.iso()} {line}\n")
+
+
+def _write_log(job: Job) -> None:
+    """Append the step's lines to the job's log in S3 (a job's steps run one at a time, so
+    read-append-write is safe): one read and one write per step."""
+    if job.unwritten_log:
+        key = log_key(job.job_id)
+        objects.put(key, ((objects.get_text(key) or "") + "".join(job.unwritten_log)).encode())
+        job.unwritten_log.clear()
+
+
+def report_of(project_name: str, repository: str, artifact: records.Artifact, report_id: str) -> reports.Report | None:
+    """One of the artifact's reports (its own, or its children's for an index) by id."""
+    registration = scanners.of_project(project_name)
+    if registration is None:
+        return None
+    return next((r for target in targets(repository, artifact) for r in reports.reports_for(target.digest,
+                 registration.uuid) if r.report_id == report_id), None)
+
+
+def read_log(report: reports.Report) -> str:
+    """The log of the job that made the report, and why it ended when the job could not say it
+    (a job that never reported back)."""
+    text = objects.get_text(log_key(report.job_id)) or ""
+    if report.message and report.message not in text:
+        text += f"{report.end_time or ''} {report.message}\n"
+    return text
 
 
 def scannable(artifact: records.Artifact) -> bool:
@@ -167,6 +193,13 @@ def _start_for_scan_all(project_name: str, repository: str, artifact: records.Ar
 
 
 def run(job: Job) -> None:
+    try:
+        _run(job)
+    finally:
+        _write_log(job)
+
+
+def _run(job: Job) -> None:
     registration = scanners.get(job.scanner_uuid)
     timeout = settings().scan_timeout_seconds
     if registration is not None and not registration.builtin:
@@ -201,8 +234,7 @@ def run(job: Job) -> None:
         _fail(job, f"internal error: {type(error).__name__}")
 
 
-def _registry_authorization(job: Job, registration: scanners.Registration, robot: robots.Robot,
-                            secret: str, properties: dict[str, Any]) -> str:
+def _registry_authorization(job: Job, robot: robots.Robot, secret: str, properties: dict[str, Any]) -> str:
     if properties.get(adapter.AUTHORIZATION_TYPE) == "Bearer":
         token = tokens.issue(robot.name, [tokens.Access("repository", job.repository, ("pull",))])["token"]
         return f"Bearer {token}"
@@ -220,7 +252,7 @@ def _submit(job: Job, registration: scanners.Registration) -> None:
             {"resource": "repository", "action": "pull"}, {"resource": "repository", "action": "scanner-pull"}]}],
         secret)
     job.robot_id = robot.robot_id
-    authorization = _registry_authorization(job, registration, robot, secret, properties)
+    authorization = _registry_authorization(job, robot, secret, properties)
     job.request_id = adapter.submit(registration.endpoint, job.registry_url, authorization, job.repository,
                                     job.digest, job.tag, job.media_type)
     _log(job, f"the adapter accepted the scan request {job.request_id}")
@@ -228,6 +260,13 @@ def _submit(job: Job, registration: scanners.Registration) -> None:
 
 
 def poll(job: Job) -> None:
+    try:
+        _poll(job)
+    finally:
+        _write_log(job)
+
+
+def _poll(job: Job) -> None:
     registration = scanners.get(job.scanner_uuid)
     try:
         if registration is None:

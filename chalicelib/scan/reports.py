@@ -179,12 +179,6 @@ def claim(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, ti
                                                 ":deadline": int(time.time() + timeout_seconds)}, (PENDING,))
 
 
-def extend(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, timeout_seconds: float) -> bool:
-    """Keep a Running report alive while an adapter is still working on it."""
-    return _transition(digest, scanner_uuid, mime_types, job_id, "SET deadline = :deadline",
-                       {":deadline": int(time.time() + timeout_seconds)}, (RUNNING,))
-
-
 def fail(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, message: str) -> bool:
     return _transition(digest, scanner_uuid, mime_types, job_id, "SET #s = :error, end_time = :now, message = :m",
                        {":error": ERROR, ":now": clock.iso(), ":m": message[:1000]}, ACTIVE)

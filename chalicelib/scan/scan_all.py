@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import clock, projects
+from chalicelib import clock, projects, schedules
 from chalicelib.registry import records
 from chalicelib.store import metadata, queue
 
 SCANALL = "SCANALL"
+SCHEDULE_NAME = "scan-all"  # the EventBridge schedule
+_SCHEDULE_KEY = (SCANALL, "SCHEDULE")
 FINISHED = ("Success", "Error", "Stopped")
 
 
@@ -91,9 +93,9 @@ def fan_out(execution_id: str, start_scan: StartScan) -> None:
     total = 0
     for project in projects.iter_projects():
         for repository in projects.repository_names(project.name):
+            if stopped(execution_id):  # checked per repository: one read, not one per artifact
+                return
             for artifact in records.iter_artifacts(repository):
-                if stopped(execution_id):
-                    return
                 if artifact.accessory_of or (artifact.parent_count and not artifact.tags):
                     continue
                 total += start_scan(project.name, repository, artifact, execution_id)
@@ -112,3 +114,23 @@ def metrics(execution: dict[str, Any] | None) -> dict[str, Any]:
               "Pending": max(0, total - max(started, sum(finished.values())))}
     return {"total": total, "completed": sum(finished.values()), "metrics": {k: v for k, v in counts.items() if v},
             "ongoing": ongoing(execution), "trigger": execution["trigger"]}
+
+
+def schedule() -> dict[str, Any] | None:
+    """The periodic schedule: type, cron, creation_time, update_time."""
+    item = metadata.get(*_SCHEDULE_KEY)
+    return {k: item[k] for k in ("type", "cron", "creation_time", "update_time")} if item else None
+
+
+def save_schedule(kind: str, cron: str) -> None:
+    """Deploy the EventBridge schedule, then record it; schedules.InvalidCron when the cron cannot be one."""
+    existing = schedule()
+    schedules.put(SCHEDULE_NAME, cron, {"kind": "scan_all_scheduled"})
+    now = clock.iso()
+    metadata.put({"PK": _SCHEDULE_KEY[0], "SK": _SCHEDULE_KEY[1], "type": kind, "cron": cron,
+                  "creation_time": existing["creation_time"] if existing else now, "update_time": now})
+
+
+def delete_schedule() -> None:
+    schedules.delete(SCHEDULE_NAME)
+    metadata.delete(*_SCHEDULE_KEY)

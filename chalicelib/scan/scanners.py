@@ -151,10 +151,6 @@ def set_default(registration: Registration) -> None:
     metadata.put({"PK": _DEFAULT[0], "SK": _DEFAULT[1], "uuid": registration.uuid})
 
 
-def clear_default() -> None:
-    metadata.delete(*_DEFAULT)
-
-
 def of_project(project_name: str) -> Registration | None:
     """The project's scanner: its own choice while that registration exists, else the default."""
     chosen = metadata.get(f"PROJECT#{project_name}", "SCANNER")
