@@ -99,6 +99,12 @@ def delete_label(label: Label) -> None:
                        metadata.delete_op(f"LABELID#{label.label_id}", "LABEL")])
 
 
+def delete_project_labels(project_id: int) -> None:
+    """A deleted project's labels go with it."""
+    for label in list(iter_labels("p", project_id)):
+        delete_label(label)
+
+
 def attach(label_id: int, repository: str, digest: str) -> None:
     try:
         metadata.transact([

@@ -1,9 +1,10 @@
 """Projects and their members: the unit of ownership and access.
 
 Items (docs/data-model.md): the project at PK=PROJECTS, SK=<name> (one partition, so the project
-list pages with a Query), a pointer PK=PROJECTID#<id>; each member at PK=PROJECT#<name>,
-SK=MEMBER#<user_id> and, for "my projects", PK=MEMBERSHIP#<user_id>, SK=<name>.
-The creator becomes the project's first projectAdmin, as in Harbor.
+list pages with a Query), a pointer PK=PROJECTID#<id>; each member at PK=PROJECT#<id>,
+SK=MEMBER#<user_id> and, for "my projects", PK=MEMBERSHIP#<user_id>, SK=<project id>.
+Everything scoped to a project is keyed by its id, never its name: a project created later under a
+deleted one's name inherits nothing of it. The creator becomes the first projectAdmin, as in Harbor.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Project:
 @dataclass(frozen=True)
 class Member:
     member_id: int
-    project_name: str
+    project_id: int
     user_id: int
     username: str
     role_id: int
@@ -82,7 +83,7 @@ def create_project(name: str, *, owner_id: int, owner_name: str, public: bool,
                              "owner_id": owner_id, "owner_name": owner_name, "creation_time": now,
                              "update_time": now, "metadata": meta}, if_absent=True),
             metadata.put_op({"PK": f"PROJECTID#{project_id}", "SK": "PROJECT", "name": name}, if_absent=True),
-            *_member_ops(name, metadata.next_id("member"), owner_id, owner_name, PROJECT_ADMIN_ROLE),
+            *_member_ops(project, metadata.next_id("member"), owner_id, owner_name, PROJECT_ADMIN_ROLE),
         ])
     except metadata.ConditionFailed as error:
         raise ProjectExists(name) from error
@@ -118,15 +119,21 @@ def repository_names(project_name: str, limit: int | None = None) -> list[str]:
 
 
 def delete_project(project: Project) -> None:
-    """Remove the project, its id pointer and every membership (callers check it is empty)."""
-    members = list_members(project.name)
-    operations = [metadata.delete_op(PROJECTS, project.name),
-                  metadata.delete_op(f"PROJECTID#{project.project_id}", "PROJECT")]
-    for member in members:
-        operations += [metadata.delete_op(f"PROJECT#{project.name}", f"MEMBER#{member.user_id}"),
-                       metadata.delete_op(f"MEMBERSHIP#{member.user_id}", project.name)]
-    for start in range(0, len(operations), 100):
-        metadata.transact(operations[start:start + 100])
+    """Remove the project and its id pointer at once (its name is free again), then everything else
+    in its partition: members, memberships, scanner binding (callers check it holds no repository)."""
+    metadata.transact([metadata.delete_op(PROJECTS, project.name),
+                       metadata.delete_op(f"PROJECTID#{project.project_id}", "PROJECT")])
+    members = list_members(project)
+    metadata.batch_delete([(f"MEMBERSHIP#{m.user_id}", _membership_sk(project.project_id)) for m in members]
+                          + [(i["PK"], i["SK"]) for i in metadata.iterate(_partition(project.project_id),
+                                                                          attributes=())])
+
+
+def remove_memberships(user_id: int) -> None:
+    """A deleted user leaves every project it was a member of."""
+    items, _ = metadata.query(f"MEMBERSHIP#{user_id}")
+    metadata.batch_delete([(_partition(int(i["SK"])), f"MEMBER#{user_id}") for i in items]
+                          + [(i["PK"], i["SK"]) for i in items])
 
 
 def iter_projects(*, descending: bool = False) -> Iterator[Project]:
@@ -134,60 +141,86 @@ def iter_projects(*, descending: bool = False) -> Iterator[Project]:
     return (_project(i) for i in metadata.iterate(PROJECTS, descending=descending))
 
 
-def memberships(user_id: int) -> list[tuple[str, int]]:
-    """(project name, role id) of every project the user is a member of."""
+@dataclass(frozen=True)
+class Membership:
+    project_id: int
+    project_name: str
+    role_id: int
+
+
+def memberships(user_id: int) -> list[Membership]:
+    """Every project the user is a member of, with its role there."""
     items, _ = metadata.query(f"MEMBERSHIP#{user_id}")
-    return [(i["SK"], int(i["role_id"])) for i in items]
+    return [Membership(int(i["SK"]), i["project_name"], int(i["role_id"])) for i in items]
+
+
+def roles_by_name(user_id: int | None) -> dict[str, int]:
+    """The user's role in each project it is a member of, by project name ({} for no user)."""
+    return {m.project_name: m.role_id for m in memberships(user_id)} if user_id is not None else {}
+
+
+def _partition(project_id: int) -> str:
+    """The partition of everything scoped to one project (members, scanner binding)."""
+    return f"PROJECT#{project_id}"
+
+
+def project_partition(project: Project) -> str:
+    return _partition(project.project_id)
+
+
+def _membership_sk(project_id: int) -> str:
+    return str(project_id)
 
 
 # Members (users only; groups would add entity kind "g").
-def _member_ops(project_name: str, member_id: int, user_id: int, username: str, role_id: int) -> list[dict[str, Any]]:
+def _member_ops(project: Project, member_id: int, user_id: int, username: str, role_id: int) -> list[dict[str, Any]]:
     return [
-        metadata.put_op({"PK": f"PROJECT#{project_name}", "SK": f"MEMBER#{user_id}", "member_id": member_id,
+        metadata.put_op({"PK": _partition(project.project_id), "SK": f"MEMBER#{user_id}", "member_id": member_id,
                          "user_id": user_id, "username": username, "role_id": role_id}, if_absent=True),
-        metadata.put_op({"PK": f"MEMBERSHIP#{user_id}", "SK": project_name, "role_id": role_id,
-                         "member_id": member_id}),
+        metadata.put_op({"PK": f"MEMBERSHIP#{user_id}", "SK": _membership_sk(project.project_id),
+                         "project_name": project.name, "role_id": role_id, "member_id": member_id}),
     ]
 
 
-def _member(project_name: str, item: metadata.Item) -> Member:
-    return Member(int(item["member_id"]), project_name, int(item["user_id"]), item["username"], int(item["role_id"]))
+def _member(project_id: int, item: metadata.Item) -> Member:
+    return Member(int(item["member_id"]), project_id, int(item["user_id"]), item["username"], int(item["role_id"]))
 
 
-def role_of(project_name: str, user_id: int) -> int | None:
+def role_of(project: Project, user_id: int) -> int | None:
     """The user's role in the project, None for a non-member. One read."""
-    item = metadata.get(f"PROJECT#{project_name}", f"MEMBER#{user_id}")
+    item = metadata.get(_partition(project.project_id), f"MEMBER#{user_id}")
     return int(item["role_id"]) if item else None
 
 
-def roles_in(user_id: int, project_names: list[str]) -> dict[str, int]:
-    """The user's role in each of these projects where it is a member (one BatchGet)."""
-    items = metadata.batch_get((f"PROJECT#{name}", f"MEMBER#{user_id}") for name in project_names)
-    return {i["PK"].split("#", 1)[1]: int(i["role_id"]) for i in items}
+def roles_in(user_id: int, selected: list[Project]) -> dict[int, int]:
+    """The user's role in each of these projects where it is a member, by project id (one BatchGet)."""
+    items = metadata.batch_get((_partition(p.project_id), f"MEMBER#{user_id}") for p in selected)
+    return {int(i["PK"].split("#", 1)[1]): int(i["role_id"]) for i in items}
 
 
-def add_member(project_name: str, user_id: int, username: str, role_id: int) -> Member:
+def add_member(project: Project, user_id: int, username: str, role_id: int) -> Member:
     member_id = metadata.next_id("member")
     try:
-        metadata.transact(_member_ops(project_name, member_id, user_id, username, role_id))
+        metadata.transact(_member_ops(project, member_id, user_id, username, role_id))
     except metadata.ConditionFailed as error:
         raise MemberExists(username) from error
-    return Member(member_id, project_name, user_id, username, role_id)
+    return Member(member_id, project.project_id, user_id, username, role_id)
 
 
-def list_members(project_name: str) -> list[Member]:
-    items, _ = metadata.query(f"PROJECT#{project_name}", "MEMBER#")
-    return [_member(project_name, i) for i in items]
+def list_members(project: Project) -> list[Member]:
+    items, _ = metadata.query(_partition(project.project_id), "MEMBER#")
+    return [_member(project.project_id, i) for i in items]
 
 
 def set_member_role(member: Member, role_id: int) -> None:
     metadata.transact([
-        metadata.update_op(f"PROJECT#{member.project_name}", f"MEMBER#{member.user_id}", "SET role_id = :r",
-                           {":r": role_id}),
-        metadata.update_op(f"MEMBERSHIP#{member.user_id}", member.project_name, "SET role_id = :r", {":r": role_id}),
+        metadata.update_op(_partition(member.project_id), f"MEMBER#{member.user_id}", "SET role_id = :r",
+                           {":r": role_id}, must_exist=True),
+        metadata.update_op(f"MEMBERSHIP#{member.user_id}", _membership_sk(member.project_id), "SET role_id = :r",
+                           {":r": role_id}, must_exist=True),
     ])
 
 
 def remove_member(member: Member) -> None:
-    metadata.transact([metadata.delete_op(f"PROJECT#{member.project_name}", f"MEMBER#{member.user_id}"),
-                       metadata.delete_op(f"MEMBERSHIP#{member.user_id}", member.project_name)])
+    metadata.transact([metadata.delete_op(_partition(member.project_id), f"MEMBER#{member.user_id}"),
+                       metadata.delete_op(f"MEMBERSHIP#{member.user_id}", _membership_sk(member.project_id))])

@@ -106,7 +106,7 @@ def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> 
 def _overviews(ctx: ApiContext, project: projects.Project, selected: list[records.Artifact]) -> dict[str, Any]:
     if not bool_param(ctx.request, "with_scan_overview"):
         return {}
-    return overview.overviews(project.name, selected, accepted_types(ctx.request.header("x-accept-vulnerabilities")))
+    return overview.overviews(project, selected, accepted_types(ctx.request.header("x-accept-vulnerabilities")))
 
 
 def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
@@ -127,7 +127,7 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     if found.accessory_of:
         raise ServiceError("DENIED", "the operation isn't supported for an artifact accessory", status=403)
     digest = manifests.copy(repository, found.digest, target, reference if separator == ":" else None)
-    audit.record(project.name, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
+    audit.record(project, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
                  ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
 
@@ -151,7 +151,7 @@ def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, r
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
     manifests.delete(repository.name, artifact.digest)  # its accessories go with it
-    audit.record(project.name, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
+    audit.record(project, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
     return respond(200)
 
 
@@ -177,7 +177,7 @@ def create_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
         manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
     except manifests.TagExists as error:
         raise ServiceError("CONFLICT", f"conflict: the tag {name} already exists in {repository.name}") from error
-    audit.record(project.name, "create", "tag", f"{repository.name}:{name}", ctx.principal.username)
+    audit.record(project, "create", "tag", f"{repository.name}:{name}", ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project_name, repository.name, reference)}/tags/{name}"})
 
 
@@ -187,7 +187,7 @@ def delete_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
     if tag_name not in {t.name for t in artifact.tags}:
         raise harbor_error("NOT_FOUND", f"tag {tag_name[:130]} not found on {artifact.digest}")
     manifests.delete(repository.name, tag_name)
-    audit.record(project.name, "delete", "tag", f"{repository.name}:{tag_name}", ctx.principal.username)
+    audit.record(project, "delete", "tag", f"{repository.name}:{tag_name}", ctx.principal.username)
     return respond(200)
 
 
@@ -198,7 +198,7 @@ def addition(ctx: ApiContext, project_name: str, repository_name: str, reference
         return respond(200, artifact_info.build_history(records.config_of(artifact) or b"{}"))
     if addition == "vulnerabilities":
         accepted = accepted_types(ctx.request.header("x-accept-vulnerabilities"))
-        return respond(200, overview.vulnerabilities(project.name, artifact, accepted))
+        return respond(200, overview.vulnerabilities(project, artifact, accepted))
     raise harbor_error("NOT_FOUND", f"addition {addition[:40]} is not available for {artifact.digest}")
 
 

@@ -59,8 +59,8 @@ def list_all(ctx: ApiContext) -> HttpResponse:
     if ctx.principal.sysadmin:
         return _answer(ctx, "/api/v2.0/audit-logs", lambda n: log.iter_all(descending=descending, page_size=n),
                        log.count_all, page, conditions)
-    readable = [name for name, role in projects.memberships(ctx.principal.user_id or 0)
-                if ("log", "list") in ROLE_PERMISSIONS[role]]
+    readable = [m.project_id for m in projects.memberships(ctx.principal.user_id or 0)
+                if ("log", "list") in ROLE_PERMISSIONS[m.role_id]]
     return _answer(ctx, "/api/v2.0/audit-logs",
                    lambda n: log.iter_projects(readable, descending=descending, page_size=n),
                    lambda: log.count_projects(readable), page, conditions)
@@ -70,8 +70,8 @@ def list_project(ctx: ApiContext, project_name: str) -> HttpResponse:
     project = ctx.project(project_name, ("log", "list"), by_name=True)
     page, conditions, descending = _request(ctx)
     return _answer(ctx, f"/api/v2.0/projects/{project_name}/logs",
-                   lambda n: log.iter_projects([project.name], descending=descending, page_size=n),
-                   lambda: log.count_projects([project.name]), page, conditions)
+                   lambda n: log.iter_projects([project.project_id], descending=descending, page_size=n),
+                   lambda: log.count_projects([project.project_id]), page, conditions)
 
 
 ROUTES = [("GET", "/audit-logs", list_all), ("GET", "/projects/{project_name}/logs", list_project)]

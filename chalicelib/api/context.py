@@ -75,6 +75,15 @@ def respond(status: int, body: Any = None, headers: dict[str, str] | None = None
     return HttpResponse(status, {"Content-Type": JSON, **(headers or {})}, json.dumps(body))
 
 
+def boolean_field(body: dict[str, Any], name: str, default: bool) -> bool:
+    """A field the swagger types boolean: absent gives the default, anything but true/false is a 400
+    (a string "false" must never read as true)."""
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise harbor_error("BAD_REQUEST", f"{name} must be a boolean")
+    return value
+
+
 def bool_param(request: HttpRequest, name: str) -> bool | None:
     raw = request.param(name)
     if raw is None or raw == "":

@@ -18,9 +18,8 @@ def _exportable(ctx: ApiContext) -> list[int]:
     """Every project the caller may export from (an empty `projects`: beyond Harbor, which takes one)."""
     if ctx.principal.sysadmin:
         return [p.project_id for p in projects.iter_projects()]
-    names = [name for name, role in projects.memberships(ctx.principal.user_id or 0)
-             if _EXPORT in ROLE_PERMISSIONS.get(role, frozenset())]
-    return sorted(p.project_id for p in map(projects.get_project, names) if p is not None)
+    return sorted(m.project_id for m in projects.memberships(ctx.principal.user_id or 0)
+                  if _EXPORT in ROLE_PERMISSIONS.get(m.role_id, frozenset()))
 
 
 def export_cve(ctx: ApiContext) -> HttpResponse:

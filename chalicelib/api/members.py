@@ -44,7 +44,7 @@ def _user(raw: Any) -> users.User:
 
 
 def _member(project: projects.Project, member_id: str) -> projects.Member:
-    found = next((m for m in projects.list_members(project.name) if str(m.member_id) == member_id), None)
+    found = next((m for m in projects.list_members(project) if str(m.member_id) == member_id), None)
     if found is None:
         raise harbor_error("NOT_FOUND", f"member {member_id[:20]} not found in project {project.name}")
     return found
@@ -54,7 +54,7 @@ def list_members(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("member", "list"))
     page = page_of(ctx.request)
     name = (ctx.request.param("entityname") or "").lower()
-    selected, total = window(projects.list_members(project.name), page, lambda m: name in m.username.lower())
+    selected, total = window(projects.list_members(project), page, lambda m: name in m.username.lower())
     return respond(200, [member_json(project, m) for m in selected],
                    list_headers(ctx.request, f"/api/v2.0/projects/{project_name_or_id}/members", page, total))
 
@@ -66,7 +66,7 @@ def add_member(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
         raise harbor_error("BAD_REQUEST", "group members are not supported")
     role, user = _role(body.get("role_id")), _user(body.get("member_user"))
     try:
-        member = projects.add_member(project.name, user.user_id, user.username, role)
+        member = projects.add_member(project, user.user_id, user.username, role)
     except projects.MemberExists as error:
         raise ServiceError("CONFLICT", f"conflict: {user.username} is already a member of {project.name}") from error
     return respond(201, headers={"Location": f"/api/v2.0/projects/{project_name_or_id}/members/{member.member_id}"})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import projects
+from chalicelib import allowlists, labels, projects
 from chalicelib.api.context import ApiContext, bool_param, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.audit import log as audit
+from chalicelib.auth import robots
 from chalicelib.auth.access import (
     DEVELOPER,
     GUEST,
@@ -23,7 +24,6 @@ BOOLEAN_METADATA = ("public", "enable_content_trust", "enable_content_trust_cosi
                     "reuse_sys_cve_allowlist")
 SEVERITIES = ("none", "low", "medium", "high", "critical")
 METADATA_KEYS = (*BOOLEAN_METADATA, "severity", "retention_id")
-ZERO_TIME = "0001-01-01T00:00:00.000Z"
 
 
 def _check_metadata(raw: Any) -> dict[str, str]:
@@ -56,7 +56,9 @@ def _request_metadata(body: dict[str, Any]) -> dict[str, str]:
     return meta
 
 
-def project_json(ctx: ApiContext, project: projects.Project, role: int | None = None) -> dict[str, Any]:
+def project_json(ctx: ApiContext, project: projects.Project, role: int | None = None,
+                 allowlist: allowlists.Allowlist | None = None) -> dict[str, Any]:
+    """A project; lists leave the CVE allowlist out of each item's read (an empty one shows)."""
     role = role if role is not None else ctx.role(project)
     return {
         "project_id": project.project_id, "owner_id": project.owner_id, "name": project.name, "registry_id": 0,
@@ -64,8 +66,7 @@ def project_json(ctx: ApiContext, project: projects.Project, role: int | None = 
         "owner_name": project.owner_name, "togglable": True, "current_user_role_id": role or 0,
         "current_user_role_ids": [role] if role else [], "repo_count": len(projects.repository_names(project.name)),
         "chart_count": 0, "metadata": project.metadata,
-        "cve_allowlist": {"id": 0, "project_id": project.project_id, "items": [], "creation_time": ZERO_TIME,
-                          "update_time": ZERO_TIME},
+        "cve_allowlist": allowlists.to_json(allowlist or allowlists.Allowlist(project.project_id)),
     }
 
 
@@ -87,7 +88,7 @@ def create_project(ctx: ApiContext) -> HttpResponse:
                                           public=public, extra_metadata=meta)
     except projects.ProjectExists as error:
         raise ServiceError("CONFLICT", f"conflict: The project named {name} already exists") from error
-    audit.record(name, "create", "project", name, ctx.principal.username)
+    audit.record(project, "create", "project", name, ctx.principal.username)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
 
@@ -107,7 +108,7 @@ def list_projects(ctx: ApiContext) -> HttpResponse:
     name, owner, public = ctx.request.param("name"), ctx.request.param("owner"), bool_param(ctx.request, "public")
     # An admin sees every project: its roles are read for the page only, not for all its memberships.
     admin = ctx.principal.sysadmin
-    roles = dict(projects.memberships(ctx.principal.user_id)) if ctx.principal.user_id and not admin else {}
+    roles = projects.roles_by_name(ctx.principal.user_id) if not admin else {}
     fields = {"name": lambda p: p.name, "public": lambda p: p.public, "owner": lambda p: p.owner_name,
               "project_id": lambda p: p.project_id}
 
@@ -120,20 +121,35 @@ def list_projects(ctx: ApiContext) -> HttpResponse:
 
     selected, total = window(projects.iter_projects(descending=descending), page, keep)
     if admin and ctx.principal.user_id:
-        roles = projects.roles_in(ctx.principal.user_id, [p.name for p in selected])
+        roles_by_id = projects.roles_in(ctx.principal.user_id, selected)
+        roles = {p.name: roles_by_id[p.project_id] for p in selected if p.project_id in roles_by_id}
     body = [project_json(ctx, p, roles.get(p.name, 0)) for p in selected]
     return respond(200, body, list_headers(ctx.request, "/api/v2.0/projects", page, total))
 
 
 def get_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("project", "read"))
-    return respond(200, project_json(ctx, project))
+    return respond(200, project_json(ctx, project, allowlist=allowlists.get(project)))
 
 
 def update_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
+    """Metadata, and the project's own CVE allowlist when `cve_allowlist` is sent. Everything is checked
+    before anything is written."""
     project = ctx.project(project_name_or_id, ("project", "update"))
-    projects.update_project(project, _request_metadata(ctx.body()))
+    body = ctx.body()
+    meta = _request_metadata(body)
+    allowlist = parse_allowlist(body["cve_allowlist"]) if body.get("cve_allowlist") is not None else None
+    projects.update_project(project, meta)
+    if allowlist is not None:
+        allowlists.put(project, *allowlist)
     return respond(200)
+
+
+def parse_allowlist(raw: Any) -> tuple[tuple[str, ...], int | None]:
+    try:
+        return allowlists.parse(raw)
+    except allowlists.InvalidAllowlist as error:
+        raise harbor_error("BAD_REQUEST", str(error)) from error
 
 
 def _deletable(project: projects.Project) -> tuple[bool, str]:
@@ -154,7 +170,9 @@ def delete_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     if not ok:
         raise ServiceError("PRECONDITION", f"precondition failed: {message}")
     projects.delete_project(project)
-    audit.record(project.name, "delete", "project", project.name, ctx.principal.username)
+    robots.delete_project_robots(project.project_id)
+    labels.delete_project_labels(project.project_id)
+    audit.record(project, "delete", "project", project.name, ctx.principal.username)
     return respond(200)
 
 
@@ -163,7 +181,7 @@ def summary(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     body: dict[str, Any] = {"repo_count": len(projects.repository_names(project.name)), "chart_count": 0}
     if ("member", "list") in project_permissions(ctx.principal, project):
         counts = {role: 0 for role in (PROJECT_ADMIN, MAINTAINER, DEVELOPER, GUEST, LIMITED_GUEST)}
-        for member in projects.list_members(project.name):
+        for member in projects.list_members(project):
             counts[member.role_id] += 1
         body |= {"project_admin_count": counts[PROJECT_ADMIN], "maintainer_count": counts[MAINTAINER],
                  "developer_count": counts[DEVELOPER], "guest_count": counts[GUEST],

@@ -70,7 +70,7 @@ def list_all_repositories(ctx: ApiContext) -> HttpResponse:
     """Every repository the caller may list: all for an admin, else public projects' and their own."""
     if ctx.principal.sysadmin:
         return _listing(ctx, "/api/v2.0/repositories", "", lambda _: True)
-    mine = {name for name, _ in projects.memberships(ctx.principal.user_id)} if ctx.principal.user_id else set()
+    mine = {m.project_name for m in projects.memberships(ctx.principal.user_id)} if ctx.principal.user_id else set()
     public: dict[str, bool] = {}
 
     def visible(project_name: str) -> bool:
@@ -101,7 +101,7 @@ def update_repository(ctx: ApiContext, project_name: str, repository_name: str) 
 def delete_repository(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
     project, repository = find_repository(ctx, project_name, repository_name, ("repository", "delete"))
     records.delete_repository(repository.name)
-    audit.record(project.name, "delete", "repository", repository.name, ctx.principal.username)
+    audit.record(project, "delete", "repository", repository.name, ctx.principal.username)
     return respond(200)
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.api.context import ApiContext, respond
+from chalicelib.api.context import ApiContext, boolean_field, respond
 from chalicelib.api.paging import list_headers, page_of, window
 from chalicelib.api.users import check_password_policy
 from chalicelib.auth import robots
@@ -32,10 +32,11 @@ def _duration(raw: Any) -> int:
     return raw
 
 
-def _permissions(raw: Any, level: str) -> list[dict[str, Any]]:
+def _permissions(raw: Any, level: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The permissions in Harbor's shape, and the id of each project they name."""
     if not isinstance(raw, list) or not raw:
         raise harbor_error("BAD_REQUEST", "permissions are required")
-    checked = []
+    checked, project_ids = [], {}
     for permission in raw:
         if not isinstance(permission, dict) or permission.get("kind") != "project":
             raise harbor_error("BAD_REQUEST", 'each permission needs kind "project"')
@@ -46,25 +47,33 @@ def _permissions(raw: Any, level: str) -> list[dict[str, Any]]:
                 isinstance(a, dict) and isinstance(a.get("resource"), str) and isinstance(a.get("action"), str)
                 for a in access):
             raise harbor_error("BAD_REQUEST", "access must be a list of {resource, action}")
-        if namespace != "*" and projects.get_project(namespace) is None:
-            raise harbor_error("NOT_FOUND", f"project {namespace[:100]} not found")
+        if namespace != "*":
+            project = projects.get_project(namespace)
+            if project is None:
+                raise harbor_error("NOT_FOUND", f"project {namespace[:100]} not found")
+            project_ids[namespace] = project.project_id
         checked.append({"kind": "project", "namespace": namespace, "access": [
             {"resource": a["resource"], "action": a["action"], "effect": a.get("effect", "allow")} for a in access]})
     if level == "project" and len(checked) != 1:
         raise harbor_error("BAD_REQUEST", "a project robot has the permissions of exactly one project")
-    return checked
+    return checked, project_ids
 
 
-def _require_manage(ctx: ApiContext, robot_level: str, permissions: list[dict[str, Any]], action: str) -> None:
+def _require_manage(ctx: ApiContext, robot_level: str, project_ids: dict[str, int], action: str) -> None:
     """System robots are the admins'; a project robot is managed with robot:<action> in its project."""
     ctx.require_authenticated()
     if robot_level == "system" or ctx.principal.sysadmin:
         ctx.require_sysadmin()
         return
-    project = projects.get_project(permissions[0]["namespace"])
+    project = _project_of(project_ids)
     if project is None:
         raise harbor_error("NOT_FOUND", "project not found")
     ctx.require(project, ("robot", action))
+
+
+def _project_of(project_ids: dict[str, int]) -> projects.Project | None:
+    """A project robot's project (by id: never a later project of the same name)."""
+    return next((projects.get_project_by_id(i) for i in project_ids.values()), None)
 
 
 def _visible(ctx: ApiContext, robot: robots.Robot) -> bool:
@@ -72,7 +81,7 @@ def _visible(ctx: ApiContext, robot: robots.Robot) -> bool:
         return True
     if robot.level != "project":
         return False
-    project = projects.get_project(robot.permissions[0]["namespace"])
+    project = _project_of(robot.project_ids)
     return bool(project and ("robot", "list") in project_permissions(ctx.principal, project))
 
 
@@ -83,8 +92,8 @@ def create_robot(ctx: ApiContext) -> HttpResponse:
         raise harbor_error("BAD_REQUEST", 'level must be "system" or "project"')
     if not isinstance(name, str) or len(name) > 255 or not _NAME.match(name):
         raise harbor_error("BAD_REQUEST", "robot name must be lower-case letters, digits and . _ - (not at the ends)")
-    permissions = _permissions(body.get("permissions"), level)
-    _require_manage(ctx, level, permissions, "create")
+    permissions, project_ids = _permissions(body.get("permissions"), level)
+    _require_manage(ctx, level, project_ids, "create")
     scoped_name = name if level == "system" else f"{permissions[0]['namespace']}+{name}"
     full_name = f"{robots.PREFIX}{scoped_name}"
     secret = robots.generate_secret()
@@ -93,7 +102,7 @@ def create_robot(ctx: ApiContext) -> HttpResponse:
         raise harbor_error("BAD_REQUEST", "description must be a string")
     try:
         robot = robots.create_robot(full_name, description, level, _duration(body.get("duration")),
-                                    bool(body.get("disable", False)), permissions, secret)
+                                    boolean_field(body, "disable", False), permissions, project_ids, secret)
     except robots.RobotExists as error:
         raise ServiceError("CONFLICT", f"conflict: the robot {full_name} already exists") from error
     return respond(201, {"id": robot.robot_id, "name": robot.name, "secret": secret,
@@ -113,7 +122,7 @@ def _robot(ctx: ApiContext, robot_id: str, action: str) -> robots.Robot:
     robot = robots.get_robot_by_id(int(robot_id)) if robot_id.isdigit() else None
     if robot is None or not _visible(ctx, robot):
         raise harbor_error("NOT_FOUND", f"robot {robot_id[:20]} not found")
-    _require_manage(ctx, robot.level, robot.permissions, action)
+    _require_manage(ctx, robot.level, robot.project_ids, action)
     return robot
 
 
@@ -124,14 +133,15 @@ def get_robot(ctx: ApiContext, robot_id: str) -> HttpResponse:
 def update_robot(ctx: ApiContext, robot_id: str) -> HttpResponse:
     robot = _robot(ctx, robot_id, "update")
     body = ctx.body()
-    permissions = _permissions(body.get("permissions", robot.permissions), robot.level)
-    if robot.level == "project" and permissions[0]["namespace"] != robot.permissions[0]["namespace"]:
+    permissions, project_ids = _permissions(body.get("permissions", robot.permissions), robot.level)
+    if robot.level == "project" and project_ids != robot.project_ids:
         raise harbor_error("BAD_REQUEST", "a project robot cannot move to another project")
     description = body.get("description", robot.description)
     if not isinstance(description, str):
         raise harbor_error("BAD_REQUEST", "description must be a string")
-    robots.update_robot(robot, description=description, disabled=bool(body.get("disable", robot.disabled)),
-                        duration=_duration(body.get("duration", robot.duration)), permissions=permissions)
+    robots.update_robot(robot, description=description, disabled=boolean_field(body, "disable", robot.disabled),
+                        duration=_duration(body.get("duration", robot.duration)), permissions=permissions,
+                        project_ids=project_ids)
     return respond(200)
 
 

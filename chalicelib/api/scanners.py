@@ -161,7 +161,7 @@ def scanner_metadata(ctx: ApiContext, registration_id: str) -> HttpResponse:
 
 def get_project_scanner(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("scanner", "read"))
-    registration = scanners.of_project(project.name)
+    registration = scanners.of_project(project)
     if registration is None:
         raise harbor_error("NOT_FOUND", f"no scanner is configured for project {project.name}")
     return respond(200, registration_json(registration, scanners.default_uuid()))
@@ -173,7 +173,7 @@ def set_project_scanner(ctx: ApiContext, project_name_or_id: str) -> HttpRespons
     registration = scanners.get(wanted) if isinstance(wanted, str) and wanted else None
     if registration is None:
         raise harbor_error("BAD_REQUEST", f"scanner registration {str(wanted)[:64]} not found")
-    scanners.set_for_project(project.name, registration)
+    scanners.set_for_project(project, registration)
     return respond(200)
 
 

@@ -15,7 +15,7 @@ from chalicelib.scan import jobs, reports, scan_all, scanners
 def scan_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("scan", "create"))
     try:
-        jobs.start(project.name, repository.name, artifact, ctx.request.base_url)
+        jobs.start(project, repository.name, artifact, ctx.request.base_url)
     except jobs.NoScanner as error:
         raise ServiceError("PRECONDITION", str(error)) from error
     except jobs.NothingToScan as error:
@@ -27,7 +27,7 @@ def scan_artifact(ctx: ApiContext, project_name: str, repository_name: str, refe
 
 def stop_scan(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("scan", "stop"))
-    registration = scanners.of_project(project.name)
+    registration = scanners.of_project(project)
     digests = [t.digest for t in jobs.targets(repository.name, artifact)]
     if registration is None or not any([reports.stop(d, registration.uuid) for d in digests]):
         raise harbor_error("BAD_REQUEST", f"no scan of {artifact.digest} is running")
@@ -37,7 +37,7 @@ def stop_scan(ctx: ApiContext, project_name: str, repository_name: str, referenc
 def report_log(ctx: ApiContext, project_name: str, repository_name: str, reference: str,
                report_id: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("scan", "read"))
-    found = jobs.report_of(project.name, repository.name, artifact, report_id)
+    found = jobs.report_of(project, repository.name, artifact, report_id)
     if found is None:
         raise harbor_error("NOT_FOUND", f"report {report_id[:64]} not found")
     return HttpResponse(200, {"Content-Type": "text/plain; charset=utf-8"}, jobs.read_log(found))

@@ -18,7 +18,7 @@ def search(ctx: ApiContext) -> HttpResponse:
     term = (ctx.request.param("q") or "").strip().lower()
     if not term:
         raise ServiceError("UNPROCESSABLE_ENTITY", "q in query is required")
-    roles = dict(projects.memberships(ctx.principal.user_id)) if ctx.principal.user_id is not None else {}
+    roles = projects.roles_by_name(ctx.principal.user_id)
     visible = {p.name: p for p in projects.iter_projects()
                if ctx.principal.sysadmin or p.public or p.name in roles}
     found_projects = islice((p for name, p in visible.items() if term in name), MAX_RESULTS)

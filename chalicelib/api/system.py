@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib import clock
+from chalicelib import allowlists, clock
 from chalicelib.api.context import ApiContext, respond
+from chalicelib.api.projects import parse_allowlist
 from chalicelib.http import HttpResponse
 
 HARBOR_VERSION = "v2.6.0-serverless"
@@ -31,4 +32,18 @@ def systeminfo(ctx: ApiContext) -> HttpResponse:
     return respond(200, info)
 
 
-ROUTES = [("GET", "/health", health), ("GET", "/ping", ping), ("GET", "/systeminfo", systeminfo)]
+def get_cve_allowlist(ctx: ApiContext) -> HttpResponse:
+    """Readable by every logged-in user (swagger: getSystemCVEAllowlist)."""
+    ctx.require_authenticated()
+    return respond(200, allowlists.to_json(allowlists.get()))
+
+
+def put_cve_allowlist(ctx: ApiContext) -> HttpResponse:
+    """Overwritten by system admins only."""
+    ctx.require_sysadmin()
+    allowlists.put(None, *parse_allowlist(ctx.body()))
+    return respond(200)
+
+
+ROUTES = [("GET", "/health", health), ("GET", "/ping", ping), ("GET", "/systeminfo", systeminfo),
+          ("GET", "/system/CVEAllowlist", get_cve_allowlist), ("PUT", "/system/CVEAllowlist", put_cve_allowlist)]

@@ -1,7 +1,8 @@
 """Audit records in DynamoDB, newest first.
 
 Item: PK=AUDIT#<shard>, SK=<op_time>#<id> (writes spread over SHARDS partitions, since every pull
-writes one), and GSI1PK=AUDITP#<project>, GSI1SK=<op_time>#<id> for a project's log. Lists merge
+writes one), and GSI1PK=AUDITP#<project id>, GSI1SK=<op_time>#<id> for a project's log (by id: a later
+project of the same name does not see a deleted one's records, which stay in the system log). Lists merge
 the sorted shard (or project) streams, so a page costs Query pages, never a table scan.
 Ids come from the time and random bits: no counter write on the pull path.
 """
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.observability import logger
+from chalicelib.projects import Project
 from chalicelib.store import metadata
 
 SHARDS = 8
@@ -49,22 +51,23 @@ def new_id() -> int:
         return _last_id
 
 
-def entry(project: str, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
+def entry(project: Project, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
     """The item of one record, in the shard its id picks."""
     record_id = new_id()
     op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
     sort_key = f"{op_time}#{record_id:020d}"
-    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project}", "GSI1SK": sort_key,
-            "id": record_id, "project": project, "operation": operation, "resource_type": resource_type,
-            "resource": resource, "username": username or "anonymous", "op_time": op_time}
+    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project.project_id}",
+            "GSI1SK": sort_key, "id": record_id, "project": project.name, "project_id": project.project_id,
+            "operation": operation, "resource_type": resource_type, "resource": resource,
+            "username": username or "anonymous", "op_time": op_time}
 
 
 def counter_key(item: metadata.Item) -> tuple[str, str]:
-    """The count item a record adds to: PK=AUDITCOUNT#<its shard>, SK=<its project>."""
-    return f"AUDITCOUNT#{item['id'] % SHARDS}", item["project"]
+    """The count item a record adds to: PK=AUDITCOUNT#<its shard>, SK=<its project id>."""
+    return f"AUDITCOUNT#{item['id'] % SHARDS}", str(item["project_id"])
 
 
-def operations(project: str, operation: str, resource_type: str, resource: str,
+def operations(project: Project, operation: str, resource_type: str, resource: str,
                username: str) -> list[dict[str, object]]:
     """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
     record's shard, so totals are read, never counted."""
@@ -72,7 +75,7 @@ def operations(project: str, operation: str, resource_type: str, resource: str,
     return [metadata.put_op(item), metadata.update_op(*counter_key(item), "ADD records :one", {":one": 1})]
 
 
-def record(project: str, operation: str, resource_type: str, resource: str, username: str) -> None:
+def record(project: Project, operation: str, resource_type: str, resource: str, username: str) -> None:
     """Write one record. Never raises: a lost audit record must not fail the user's request."""
     try:
         metadata.transact(operations(project, operation, resource_type, resource, username))
@@ -96,9 +99,10 @@ def iter_all(*, descending: bool = True, page_size: int = 500) -> Iterator[Audit
                    for shard in range(SHARDS)], descending)
 
 
-def iter_projects(projects: list[str], *, descending: bool = True, page_size: int = 500) -> Iterator[AuditRecord]:
+def iter_projects(project_ids: list[int], *, descending: bool = True,
+                  page_size: int = 500) -> Iterator[AuditRecord]:
     return _merge([metadata.iterate(f"AUDITP#{p}", index="GSI1", descending=descending, page_size=page_size)
-                   for p in projects], descending)
+                   for p in project_ids], descending)
 
 
 def count_all() -> int:
@@ -106,6 +110,6 @@ def count_all() -> int:
     return sum(int(i.get("records", 0)) for shard in range(SHARDS) for i in metadata.iterate(f"AUDITCOUNT#{shard}"))
 
 
-def count_projects(projects: list[str]) -> int:
-    keys = [(f"AUDITCOUNT#{shard}", project) for shard in range(SHARDS) for project in projects]
+def count_projects(project_ids: list[int]) -> int:
+    keys = [(f"AUDITCOUNT#{shard}", str(project_id)) for shard in range(SHARDS) for project_id in project_ids]
     return sum(int(i.get("records", 0)) for i in metadata.batch_get(keys))

@@ -44,10 +44,13 @@ ROLE_PERMISSIONS: dict[int, frozenset[Permission]] = {
     PROJECT_ADMIN: _PROJECT_ADMIN, MAINTAINER: _MAINTAINER, DEVELOPER: _DEVELOPER, GUEST: _GUEST,
     LIMITED_GUEST: _LIMITED_GUEST,
 }
-# Registry actions on a repository and the permission each needs.
+# Registry actions on a repository and the permission each needs; scanner-pull (held by the robots
+# of scan jobs) lets a pull skip the project's pull policies, as in Harbor.
 REGISTRY_ACTIONS: dict[str, Permission] = {
-    "pull": ("repository", "pull"), "push": ("repository", "push"), "delete": ("repository", "delete")}
-TOKEN_ACTION_ORDER = ("pull", "push", "delete", "*")
+    "pull": ("repository", "pull"), "push": ("repository", "push"), "delete": ("repository", "delete"),
+    "scanner-pull": ("repository", "scanner-pull")}
+_ALL = frozenset({"pull", "push", "delete"})  # what "*" stands for
+TOKEN_ACTION_ORDER = ("pull", "push", "delete", "scanner-pull", "*")
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,8 @@ class Principal:
     # Credentials were presented but not accepted: Harbor then serves the request as anonymous,
     # and a 401 challenges for Basic credentials instead of a token.
     rejected_credentials: bool = False
-    # A robot account: what it may do, per project namespace ("*": every project). Not a user.
-    robot_namespaces: Mapping[str, frozenset[Permission]] | None = None
+    # A robot account: what it may do, per project id ("*": every project). Not a user.
+    robot_namespaces: Mapping[int | str, frozenset[Permission]] | None = None
 
     @property
     def robot(self) -> bool:
@@ -81,7 +84,7 @@ REJECTED = Principal(rejected_credentials=True)
 def project_role(principal: Principal, project: Project) -> int | None:
     if principal.user_id is None:
         return None
-    return role_of(project.name, principal.user_id)
+    return role_of(project, principal.user_id)
 
 
 def project_permissions(principal: Principal, project: Project, role: int | None = None) -> frozenset[Permission]:
@@ -90,7 +93,7 @@ def project_permissions(principal: Principal, project: Project, role: int | None
         return _PROJECT_ADMIN
     if principal.robot_namespaces is not None:
         namespaces = principal.robot_namespaces
-        held = namespaces.get(project.name, frozenset()) | namespaces.get("*", frozenset())
+        held = namespaces.get(project.project_id, frozenset()) | namespaces.get("*", frozenset())
         return held | PUBLIC if project.public else held
     if role is None:
         role = project_role(principal, project)
@@ -99,14 +102,15 @@ def project_permissions(principal: Principal, project: Project, role: int | None
 
 
 def project_actions(principal: Principal, project: Project) -> frozenset[str]:
-    """Registry actions (pull, push, delete, and * when all three) held on the project's repositories."""
+    """Registry actions (pull, push, delete, scanner-pull, and * when the first three) held on the
+    project's repositories."""
     permissions = project_permissions(principal, project)
     actions = {action for action, needed in REGISTRY_ACTIONS.items() if needed in permissions}
-    return frozenset(actions | ({"*"} if len(actions) == len(REGISTRY_ACTIONS) else set()))
+    return frozenset(actions | ({"*"} if actions >= _ALL else set()))
 
 
 def allows(held: frozenset[str] | set[str], action: str) -> bool:
-    return action in held or "*" in held
+    return action in held or ("*" in held and action in _ALL)
 
 
 def token_allows(principal: Principal, resource_type: str, name: str, action: str) -> bool:

@@ -2,7 +2,8 @@
 permissions per project namespace ("*" for all projects) and a secret shown once.
 
 Items: PK=ROBOTS, SK=<full name> (secret as a salted PBKDF2 hash, never stored in clear), and a
-pointer PK=ROBOTID#<id>.
+pointer PK=ROBOTID#<id>. Permissions name projects, but grant by project id (`project_ids`, resolved
+when they are set): a project created later under a deleted project's name gives its robots nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Robot:
     duration: int
     expires_at: int  # unix seconds, -1 never
     permissions: list[dict[str, Any]]
+    project_ids: dict[str, int]  # namespace (project name) -> the id of the project it named when granted
     creation_time: str
     update_time: str
     created_epoch: int
@@ -48,14 +50,22 @@ class Robot:
     def expired(self) -> bool:
         return self.expires_at != NEVER and time.time() >= self.expires_at
 
-    def namespaces(self) -> dict[str, frozenset[tuple[str, str]]]:
-        """(resource, action) granted per project namespace."""
-        granted: dict[str, set[tuple[str, str]]] = {}
+    def namespaces(self) -> dict[int | str, frozenset[tuple[str, str]]]:
+        """(resource, action) granted per project id ("*": every project)."""
+        granted: dict[int | str, set[tuple[str, str]]] = {}
         for permission in self.permissions:
+            namespace = permission["namespace"]
+            scope = "*" if namespace == "*" else self.project_ids.get(namespace)
+            if scope is None:
+                continue
             for access in permission.get("access", []):
                 if access.get("effect", "allow") == "allow":
-                    granted.setdefault(permission["namespace"], set()).add((access["resource"], access["action"]))
-        return {namespace: frozenset(perms) for namespace, perms in granted.items()}
+                    granted.setdefault(scope, set()).add((access["resource"], access["action"]))
+        return {scope: frozenset(perms) for scope, perms in granted.items()}
+
+    def of_project(self, project_id: int) -> bool:
+        """A project robot of this project."""
+        return self.level == "project" and project_id in self.project_ids.values()
 
 
 def generate_secret() -> str:
@@ -70,7 +80,8 @@ def generate_secret() -> str:
 def _robot(item: metadata.Item) -> Robot:
     return Robot(int(item["robot_id"]), item["SK"], item.get("description", ""), item["level"],
                  bool(item.get("disabled", False)), int(item["duration"]), int(item["expires_at"]),
-                 json.loads(item["permissions"]), item["creation_time"], item["update_time"],
+                 json.loads(item["permissions"]), {k: int(v) for k, v in (item.get("project_ids") or {}).items()},
+                 item["creation_time"], item["update_time"],
                  int(item["created_epoch"]))
 
 
@@ -79,16 +90,17 @@ def expiry(duration: int, start: int) -> int:
 
 
 def create_robot(full_name: str, description: str, level: str, duration: int, disabled: bool,
-                 permissions: list[dict[str, Any]], secret: str) -> Robot:
+                 permissions: list[dict[str, Any]], project_ids: dict[str, int], secret: str) -> Robot:
     robot_id = metadata.next_id("robot")
     now, epoch = clock.iso(), int(time.time())
     robot = Robot(robot_id, full_name, description, level, disabled, duration, expiry(duration, epoch), permissions,
-                  now, now, epoch)
+                  project_ids, now, now, epoch)
     try:
         metadata.transact([
             metadata.put_op({"PK": ROBOTS, "SK": full_name, "robot_id": robot_id, "description": description,
                              "level": level, "disabled": disabled, "duration": duration,
                              "expires_at": robot.expires_at, "permissions": json.dumps(permissions),
+                             "project_ids": project_ids,
                              "creation_time": now, "update_time": now, "created_epoch": epoch,
                              **hash_password(secret, settings().password_iterations)}, if_absent=True),
             metadata.put_op({"PK": f"ROBOTID#{robot_id}", "SK": "ROBOT", "name": full_name}, if_absent=True),
@@ -118,11 +130,11 @@ def check_credentials(full_name: str, secret: str) -> Robot | None:
 
 
 def update_robot(robot: Robot, *, description: str, disabled: bool, duration: int,
-                 permissions: list[dict[str, Any]]) -> None:
+                 permissions: list[dict[str, Any]], project_ids: dict[str, int]) -> None:
     metadata.update(ROBOTS, robot.name, "SET description = :d, disabled = :x, #dur = :u, expires_at = :e, "
-                    "#perm = :p, update_time = :t",
+                    "#perm = :p, project_ids = :i, update_time = :t",
                     {":d": description, ":x": disabled, ":u": duration, ":e": expiry(duration, robot.created_epoch),
-                     ":p": json.dumps(permissions), ":t": clock.iso()},
+                     ":p": json.dumps(permissions), ":i": project_ids, ":t": clock.iso()},
                     names={"#dur": "duration", "#perm": "permissions"}, condition="attribute_exists(PK)")
 
 
@@ -136,3 +148,10 @@ def set_secret(robot: Robot, secret: str) -> None:
 def delete_robot(robot: Robot) -> None:
     metadata.transact([metadata.delete_op(ROBOTS, robot.name),
                        metadata.delete_op(f"ROBOTID#{robot.robot_id}", "ROBOT")])
+
+
+def delete_project_robots(project_id: int) -> None:
+    """A deleted project takes its project robots with it (Harbor deletes them with the project)."""
+    for robot in iter_robots():
+        if robot.of_project(project_id):
+            delete_robot(robot)

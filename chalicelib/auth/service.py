@@ -71,22 +71,32 @@ def require_login(principal: Principal, base_url: str) -> None:
         raise _unauthorized(base_url, None, basic=principal.rejected_credentials)
 
 
-def require_repository(principal: Principal, name: str, action: str, base_url: str) -> None:
-    """Raise unless the principal may perform `action` (pull, push, delete) on repository `name`."""
+def require_repository(principal: Principal, name: str, action: str, base_url: str) -> Project | None:
+    """Raise unless the principal may perform `action` (pull, push, delete) on repository `name`.
+    Returns the project when deciding needed to read it (a token decides alone: None)."""
     scope = f"repository:{name}:{'pull,push' if action == 'push' else action}"
     if principal.granted is not None:
         if token_allows(principal, "repository", name, action):
-            return
+            return None
         # Denied: this path may read the project, to tell a missing project from missing rights.
-        _require_project(name)
+        require_project(name)
         raise _unauthorized(base_url, scope, "insufficient scope", basic=True)
     if principal.anonymous:
         project = get_project(project_of(name))  # public projects answer anonymous pulls
         if project is None or not allows(project_actions(principal, project), action):
             raise _unauthorized(base_url, scope, basic=principal.rejected_credentials)
-        return
-    if not allows(project_actions(principal, _require_project(name)), action):
+        return project
+    project = require_project(name)
+    if not allows(project_actions(principal, project), action):
         raise ServiceError("DENIED", f"{principal.username} may not {action} {name}")
+    return project
+
+
+def holds(principal: Principal, project: Project, name: str, action: str) -> bool:
+    """Whether the caller holds `action` on repository `name` (by its token, else by its roles)."""
+    if principal.granted is not None:
+        return token_allows(principal, "repository", name, action)
+    return allows(project_actions(principal, project), action)
 
 
 def require_catalog(principal: Principal, base_url: str) -> None:
@@ -100,7 +110,8 @@ def require_catalog(principal: Principal, base_url: str) -> None:
         raise ServiceError("DENIED", "only system administrators may list the catalog")
 
 
-def _require_project(name: str) -> Project:
+def require_project(name: str) -> Project:
+    """The project of repository `name`; NAME_UNKNOWN when there is none."""
     project = get_project(project_of(name))
     if project is None:
         raise ServiceError("NAME_UNKNOWN", f"project {project_of(name)} not found; create it first",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from chalicelib import clock
+from chalicelib import clock, projects
 from chalicelib.auth.passwords import hash_password, verify_password
 from chalicelib.config import settings
 from chalicelib.store import metadata
@@ -104,7 +104,9 @@ def set_sysadmin(user: User, sysadmin: bool) -> None:
 
 
 def delete_user(user: User) -> None:
+    """The account goes first (it can no longer log in), then its memberships."""
     metadata.transact([metadata.delete_op(USERS, user.username), metadata.delete_op(f"USERID#{user.user_id}", "USER")])
+    projects.remove_memberships(user.user_id)
 
 
 def ensure_admin() -> User:

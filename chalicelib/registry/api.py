@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from functools import cached_property
 
 from chalicelib.audit import log as audit
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal
 from chalicelib.errors import ServiceError
 from chalicelib.http import HttpRequest, HttpResponse
-from chalicelib.registry import blobs, listing, manifests, uploads
+from chalicelib.projects import Project
+from chalicelib.registry import blobs, listing, manifests, policies, uploads
 from chalicelib.registry.digests import is_digest, parse_digest
 from chalicelib.registry.names import Route, parse_route, validate_name
 from chalicelib.scan import jobs
@@ -33,11 +36,26 @@ def handle(request: HttpRequest) -> HttpResponse:
     if request.method not in _ACTIONS:
         raise ServiceError("UNSUPPORTED", f"{request.method} is not supported here")
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
-    auth.require_repository(principal, route.name, action, request.base_url)
+    checked = auth.require_repository(principal, route.name, action, request.base_url)
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
     if handler is None:
         raise ServiceError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
-    return handler(request, route, principal)
+    return handler(Call(request, route, principal, checked))
+
+
+@dataclass
+class Call:
+    """One authorized repository request. The project is read once, and only by the handlers that
+    need it (authorization by token reads nothing)."""
+
+    request: HttpRequest
+    route: Route
+    principal: Principal
+    checked_project: Project | None
+
+    @cached_property
+    def project(self) -> Project:
+        return self.checked_project or auth.require_project(self.route.name)
 
 
 def _page(page: listing.Page, field: str, name: str | None) -> HttpResponse:
@@ -48,17 +66,17 @@ def _page(page: listing.Page, field: str, name: str | None) -> HttpResponse:
     return HttpResponse(200, headers, json.dumps(body))
 
 
-def _tags(request: HttpRequest, route: Route, _: Principal) -> HttpResponse:
-    page = listing.tags(route.name, listing.page_size(request.param("n")), request.param("last"))
-    return _page(page, "tags", route.name)
+def _tags(call: Call) -> HttpResponse:
+    page = listing.tags(call.route.name, listing.page_size(call.request.param("n")), call.request.param("last"))
+    return _page(page, "tags", call.route.name)
 
 
-def _referrers(request: HttpRequest, route: Route, _: Principal) -> HttpResponse:
-    artifact_type = request.param("artifactType")
+def _referrers(call: Call) -> HttpResponse:
+    artifact_type = call.request.param("artifactType")
     headers = {"Content-Type": "application/vnd.oci.image.index.v1+json"}
     if artifact_type is not None:
         headers["OCI-Filters-Applied"] = "artifactType"
-    return HttpResponse(200, headers, json.dumps(listing.referrers(route.name, route.ref, artifact_type)))
+    return HttpResponse(200, headers, json.dumps(listing.referrers(call.route.name, call.route.ref, artifact_type)))
 
 
 def _manifest_headers(digest: str, media_type: str, size: int) -> dict[str, str]:
@@ -66,29 +84,42 @@ def _manifest_headers(digest: str, media_type: str, size: int) -> dict[str, str]
             "Content-Length": str(size)}
 
 
-def _get_manifest(request: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
-    with_body = request.method == "GET"
-    found = manifests.get(route.name, route.ref, request.header_values("accept"), with_body=with_body)
+def _get_manifest(call: Call) -> HttpResponse:
+    name, reference = call.route.name, call.route.ref
+    with_body = call.request.method == "GET"
+    found = manifests.get(name, reference, call.request.header_values("accept"), with_body=with_body)
+    policies.check_pull(call.project, name, found.digest, _policy_bypass(call))
     if with_body:  # a pull is a manifest GET; HEAD is not
-        manifests.record_pull(route.name, found.digest, route.ref, principal.username)
+        manifests.record_pull(call.project, name, found.digest, reference, call.principal.username)
     body = found.body.decode() if found.body is not None else ""
     return HttpResponse(200, _manifest_headers(found.digest, found.media_type, found.size), body)
 
 
-def _put_manifest(request: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
-    digest, subject = manifests.put(route.name, route.ref, request.header("content-type") or "", request.body)
-    audit.record(route.project, "create", "artifact", f"{route.name}:{route.ref}", principal.username)
-    jobs.on_push(route.project, route.name, digest, request.base_url)
-    headers = {"Location": f"/v2/{route.name}/manifests/{digest}", "Docker-Content-Digest": digest}
+def _policy_bypass(call: Call) -> bool:
+    """Harbor's SkipPolicyChecking: a token holding scanner-pull (a scanner), or push with a cosign
+    User-Agent (cosign reads the manifest it is about to sign)."""
+    principal, project, name = call.principal, call.project, call.route.name
+    cosign = "cosign" in (call.request.header("user-agent") or "")
+    return auth.holds(principal, project, name, "scanner-pull") or (
+        cosign and auth.holds(principal, project, name, "push"))
+
+
+def _put_manifest(call: Call) -> HttpResponse:
+    name, reference = call.route.name, call.route.ref
+    digest, subject = manifests.put(name, reference, call.request.header("content-type") or "", call.request.body)
+    audit.record(call.project, "create", "artifact", f"{name}:{reference}", call.principal.username)
+    jobs.on_push(call.project, name, digest, call.request.base_url)
+    headers = {"Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest}
     if subject:
         headers["OCI-Subject"] = subject
     return HttpResponse(201, headers)
 
 
-def _delete_manifest(_: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
-    manifests.delete(route.name, route.ref)
-    resource_type = "artifact" if is_digest(route.ref) else "tag"
-    audit.record(route.project, "delete", resource_type, f"{route.name}:{route.ref}", principal.username)
+def _delete_manifest(call: Call) -> HttpResponse:
+    name, reference = call.route.name, call.route.ref
+    manifests.delete(name, reference)
+    resource_type = "artifact" if is_digest(reference) else "tag"
+    audit.record(call.project, "delete", resource_type, f"{name}:{reference}", call.principal.username)
     return HttpResponse(202)
 
 
@@ -98,17 +129,17 @@ def _blob_headers(digest: str, size: int) -> dict[str, str]:
     return {"Docker-Content-Digest": digest, "Content-Length": str(size), "ETag": f'"{digest}"'}
 
 
-def _head_blob(_: HttpRequest, route: Route, __: Principal) -> HttpResponse:
-    return HttpResponse(200, _blob_headers(route.ref, blobs.linked_size(route.name, route.ref)))
+def _head_blob(call: Call) -> HttpResponse:
+    return HttpResponse(200, _blob_headers(call.route.ref, blobs.linked_size(call.route.name, call.route.ref)))
 
 
-def _get_blob(_: HttpRequest, route: Route, __: Principal) -> HttpResponse:
-    url, _size = blobs.download_url(route.name, route.ref)
-    return HttpResponse(307, {"Location": url, "Docker-Content-Digest": route.ref})
+def _get_blob(call: Call) -> HttpResponse:
+    url, _size = blobs.download_url(call.route.name, call.route.ref)
+    return HttpResponse(307, {"Location": url, "Docker-Content-Digest": call.route.ref})
 
 
-def _delete_blob(_: HttpRequest, route: Route, __: Principal) -> HttpResponse:
-    blobs.unlink(route.name, route.ref)
+def _delete_blob(call: Call) -> HttpResponse:
+    blobs.unlink(call.route.name, call.route.ref)
     return HttpResponse(202)
 
 
@@ -116,18 +147,19 @@ def _created(name: str, digest: str) -> HttpResponse:
     return HttpResponse(201, {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest})
 
 
-def _start_upload(request: HttpRequest, route: Route, principal: Principal) -> HttpResponse:
-    mount, source = request.param("mount"), request.param("from")
+def _start_upload(call: Call) -> HttpResponse:
+    mount, source = call.request.param("mount"), call.request.param("from")
     if mount and source:
         digest = parse_digest(mount)
-        if _may_pull(principal, source, request.base_url) and blobs.mount(route.name, digest, source) is not None:
-            return _created(route.name, digest)
-    digest_param = request.param("digest")
+        may_pull = _may_pull(call.principal, source, call.request.base_url)
+        if may_pull and blobs.mount(call.route.name, digest, source) is not None:
+            return _created(call.route.name, digest)
+    digest_param = call.request.param("digest")
     if digest_param:
         digest = parse_digest(digest_param)
-        blobs.put_monolithic(route.name, digest, request.body)
-        return _created(route.name, digest)
-    session = uploads.start(route.name)
+        blobs.put_monolithic(call.route.name, digest, call.request.body)
+        return _created(call.route.name, digest)
+    session = uploads.start(call.route.name)
     return HttpResponse(202, {**uploads.progress_headers(session), "Content-Length": "0"})
 
 
@@ -140,29 +172,29 @@ def _may_pull(principal: Principal, source: str, base_url: str) -> bool:
     return True
 
 
-def _upload_status(_: HttpRequest, route: Route, __: Principal) -> HttpResponse:
-    session = uploads.load(route.name, route.ref)
+def _upload_status(call: Call) -> HttpResponse:
+    session = uploads.load(call.route.name, call.route.ref)
     return HttpResponse(204, uploads.progress_headers(session))
 
 
-def _patch_upload(request: HttpRequest, route: Route, _: Principal) -> HttpResponse:
-    session = uploads.load(route.name, route.ref)
-    uploads.check_range(session, request.header("content-range"), len(request.body))
-    session = uploads.append(session, request.body)
+def _patch_upload(call: Call) -> HttpResponse:
+    session = uploads.load(call.route.name, call.route.ref)
+    uploads.check_range(session, call.request.header("content-range"), len(call.request.body))
+    session = uploads.append(session, call.request.body)
     return HttpResponse(202, uploads.progress_headers(session))
 
 
-def _finish_upload(request: HttpRequest, route: Route, _: Principal) -> HttpResponse:
-    session = uploads.load(route.name, route.ref)
-    digest = parse_digest(request.param("digest") or "")
-    if request.body:
-        uploads.check_range(session, request.header("content-range"), len(request.body))
-    uploads.finish(session, digest, request.body)
-    return _created(route.name, digest)
+def _finish_upload(call: Call) -> HttpResponse:
+    session = uploads.load(call.route.name, call.route.ref)
+    digest = parse_digest(call.request.param("digest") or "")
+    if call.request.body:
+        uploads.check_range(session, call.request.header("content-range"), len(call.request.body))
+    uploads.finish(session, digest, call.request.body)
+    return _created(call.route.name, digest)
 
 
-def _cancel_upload(_: HttpRequest, route: Route, __: Principal) -> HttpResponse:
-    uploads.cancel(uploads.load(route.name, route.ref))
+def _cancel_upload(call: Call) -> HttpResponse:
+    uploads.cancel(uploads.load(call.route.name, call.route.ref))
     return HttpResponse(204)
 
 

@@ -12,6 +12,7 @@ from chalicelib.audit import log as audit
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
 from chalicelib.observability import logger
+from chalicelib.projects import Project
 from chalicelib.registry import artifacts, blobs, formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
 from chalicelib.store import keys, metadata, objects
@@ -218,14 +219,14 @@ def accessory_digests(name: str, digest: str) -> list[str]:
     return found
 
 
-def record_pull(name: str, digest: str, reference: str, username: str) -> None:
+def record_pull(project: Project, name: str, digest: str, reference: str, username: str) -> None:
     """One transaction per pull: the audit record and its counter, the repository's pull count, the
     artifact's pull time.
     Never raises: a pull that was served is not failed by its bookkeeping."""
     now = clock.iso()
     try:
         metadata.transact([
-            *audit.operations(name.split("/", 1)[0], "pull", "artifact", f"{name}:{reference}", username),
+            *audit.operations(project, "pull", "artifact", f"{name}:{reference}", username),
             metadata.update_op(keys.CATALOG, name, "ADD pull_count :one", {":one": 1}, must_exist=True),
             metadata.update_op(keys.repository(name), keys.manifest(digest), "SET pull_time = :now", {":now": now},
                                must_exist=True),

@@ -151,6 +151,12 @@ def accessories_of(name: str, digest: str) -> list[Artifact]:
     return [_artifact(name, item, []) for item in metadata.batch_get(wanted)]
 
 
+def artifact_by_digest(name: str, digest: str) -> Artifact | None:
+    """The artifact stored under this digest, without its tags (one read)."""
+    item = metadata.get(keys.repository(name), keys.manifest(digest))
+    return _artifact(name, item, []) if item else None
+
+
 def get_artifact(name: str, reference: str) -> Artifact | None:
     try:
         digest = manifests.resolve(name, validate_reference(reference))

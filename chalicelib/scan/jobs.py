@@ -78,9 +78,10 @@ def _write_log(job: Job) -> None:
         job.unwritten_log.clear()
 
 
-def report_of(project_name: str, repository: str, artifact: records.Artifact, report_id: str) -> reports.Report | None:
+def report_of(project: projects.Project, repository: str, artifact: records.Artifact,
+              report_id: str) -> reports.Report | None:
     """One of the artifact's reports (its own, or its children's for an index) by id."""
-    registration = scanners.of_project(project_name)
+    registration = scanners.of_project(project)
     if registration is None:
         return None
     return next((r for target in targets(repository, artifact) for r in reports.reports_for(target.digest,
@@ -115,20 +116,20 @@ def targets(repository: str, artifact: records.Artifact) -> list[records.Artifac
     return found
 
 
-def scanner_for(project_name: str) -> scanners.Registration:
-    registration = scanners.of_project(project_name)
+def scanner_for(project: projects.Project) -> scanners.Registration:
+    registration = scanners.of_project(project)
     if registration is None:
-        raise NoScanner(f"no available scanner for project: {project_name}")
+        raise NoScanner(f"no available scanner for project: {project.name}")
     if registration.disabled:
         raise NoScanner(f"scanner {registration.name} is deactivated")
     return registration
 
 
-def start(project_name: str, repository: str, artifact: records.Artifact, registry_url: str,
+def start(project: projects.Project, repository: str, artifact: records.Artifact, registry_url: str,
           scan_all_id: str = "") -> int:
     """Place Pending reports for every target and queue their jobs; returns how many were queued.
     NoScanner, NothingToScan, or ScanConflict when every target is still being scanned."""
-    registration = scanner_for(project_name)
+    registration = scanner_for(project)
     found = targets(repository, artifact)
     if not found:
         raise NothingToScan(f"the scanner {registration.name} supports no artifact in {repository}@{artifact.digest}")
@@ -150,17 +151,16 @@ def start(project_name: str, repository: str, artifact: records.Artifact, regist
     return len(messages)
 
 
-def on_push(project_name: str, repository: str, digest: str, registry_url: str) -> None:
+def on_push(project: projects.Project, repository: str, digest: str, registry_url: str) -> None:
     """Scan on push, when the project's auto_scan is on. A push never fails because its scan could not
     be queued: that is logged, and the artifact can be scanned later."""
-    project = projects.get_project(project_name)
-    if project is None or project.metadata.get("auto_scan") != "true":
+    if project.metadata.get("auto_scan") != "true":
         return
     artifact = records.get_artifact(repository, digest)
     if artifact is None or artifact.accessory_of:
         return
     try:
-        start(project_name, repository, artifact, registry_url)
+        start(project, repository, artifact, registry_url)
     except (NoScanner, NothingToScan, reports.ScanConflict) as error:
         logger.info("no scan on push", extra={"digest": digest, "reason": str(error)})
     except Exception:
@@ -185,9 +185,10 @@ def handle(message: dict[str, Any]) -> None:
         logger.warning("unknown scan message dropped", extra={"kind": kind})
 
 
-def _start_for_scan_all(project_name: str, repository: str, artifact: records.Artifact, execution_id: str) -> int:
+def _start_for_scan_all(project: projects.Project, repository: str, artifact: records.Artifact,
+                        execution_id: str) -> int:
     try:
-        return start(project_name, repository, artifact, settings().external_url or "", execution_id)
+        return start(project, repository, artifact, settings().external_url or "", execution_id)
     except (NoScanner, NothingToScan, reports.ScanConflict):
         return 0
 
@@ -244,13 +245,15 @@ def _registry_authorization(job: Job, robot: robots.Robot, secret: str, properti
 def _submit(job: Job, registration: scanners.Registration) -> None:
     """Hand the scan to the adapter with a temporary robot that may only pull the project's images."""
     properties = adapter.metadata(registration.endpoint)["properties"]
-    project = job.repository.split("/", 1)[0]
+    project = projects.get_project(job.repository.split("/", 1)[0])
+    if project is None:
+        raise RuntimeError(f"the project of {job.repository} was deleted")
     secret = robots.generate_secret()
     robot = robots.create_robot(
-        f"{robots.PREFIX}{project}+{registration.name}-{job.job_id[:8]}", "for scan", "project", 1, False,
-        [{"kind": "project", "namespace": project, "access": [
+        f"{robots.PREFIX}{project.name}+{registration.name}-{job.job_id[:8]}", "for scan", "project", 1, False,
+        [{"kind": "project", "namespace": project.name, "access": [
             {"resource": "repository", "action": "pull"}, {"resource": "repository", "action": "scanner-pull"}]}],
-        secret)
+        {project.name: project.project_id}, secret)
     job.robot_id = robot.robot_id
     authorization = _registry_authorization(job, robot, secret, properties)
     job.request_id = adapter.submit(registration.endpoint, job.registry_url, authorization, job.repository,

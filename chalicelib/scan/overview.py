@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.projects import Project
 from chalicelib.registry import formats, records
 from chalicelib.scan import reports, scanners, severity
 
@@ -22,8 +23,7 @@ def summary_json(report: reports.Report) -> dict[str, Any]:
 def _merged(parts: list[reports.Report]) -> dict[str, Any]:
     """An index's overview: its children's reports together (the worst status and severity, summed counts)."""
     statuses = [r.status for r in parts]
-    status = next((s for s in (reports.RUNNING, reports.PENDING, reports.ERROR, reports.STOPPED) if s in statuses),
-                  reports.SUCCESS)
+    status = reports.merged_status(statuses)
     counts: dict[str, int] = {}
     for report in parts:
         for name, number in report.summary.get("summary", {}).items():
@@ -47,9 +47,9 @@ def _scanned_digests(artifact: records.Artifact) -> list[str]:
     return [artifact.digest]
 
 
-def overviews(project_name: str, artifacts: list[records.Artifact], accepted: list[str]) -> dict[str, dict[str, Any]]:
+def overviews(project: Project, artifacts: list[records.Artifact], accepted: list[str]) -> dict[str, dict[str, Any]]:
     """scan_overview per artifact digest, for the first accepted MIME type with reports; one BatchGet."""
-    registration = scanners.of_project(project_name)
+    registration = scanners.of_project(project)
     if registration is None or not artifacts:
         return {}
     digests = {a.digest: _scanned_digests(a) for a in artifacts}
@@ -65,9 +65,9 @@ def overviews(project_name: str, artifacts: list[records.Artifact], accepted: li
     return result
 
 
-def vulnerabilities(project_name: str, artifact: records.Artifact, accepted: list[str]) -> dict[str, Any]:
+def vulnerabilities(project: Project, artifact: records.Artifact, accepted: list[str]) -> dict[str, Any]:
     """{mime: report} for the first accepted MIME type with a finished report, or {} (Harbor's answer)."""
-    registration = scanners.of_project(project_name)
+    registration = scanners.of_project(project)
     if registration is None:
         return {}
     digests = _scanned_digests(artifact)

@@ -101,6 +101,11 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, Decimal) else value
 
 
+def merged_status(statuses: list[str]) -> str:
+    """The status of several reports seen as one: the least finished wins (Harbor's MergeScanStatus)."""
+    return next((s for s in (RUNNING, PENDING, ERROR, STOPPED) if s in statuses), SUCCESS)
+
+
 def reports_of(pairs: Iterable[tuple[str, str]], mime_types: Iterable[str], *,
                links: bool = False) -> dict[tuple[str, str], Report]:
     """Reports by (digest, mime type) for (digest, scanner uuid) pairs: one BatchGet for a whole page;

@@ -84,7 +84,7 @@ def count(execution_id: str, what: str) -> None:
         metadata.update(SCANALL, f"EXEC#{execution_id}", "ADD #c :one", {":one": 1}, names={"#c": what})
 
 
-StartScan = Callable[[str, str, records.Artifact, str], int]
+StartScan = Callable[[projects.Project, str, records.Artifact, str], int]
 
 
 def fan_out(execution_id: str, start_scan: StartScan) -> None:
@@ -98,7 +98,7 @@ def fan_out(execution_id: str, start_scan: StartScan) -> None:
             for artifact in records.iter_artifacts(repository):
                 if artifact.accessory_of or (artifact.parent_count and not artifact.tags):
                     continue
-                total += start_scan(project.name, repository, artifact, execution_id)
+                total += start_scan(project, repository, artifact, execution_id)
     metadata.update(SCANALL, f"EXEC#{execution_id}", "SET #t = :total, fanned_out = :yes",
                     {":total": total, ":yes": True}, names={"#t": "total"})
 

@@ -2,7 +2,7 @@
 
 Items (docs/data-model.md): each registration at PK=SCANNERS, SK=<uuid>; uniqueness pointers
 PK=SCANNERNAME#<name> and PK=SCANNERURL#<url>; the system default at PK=SCANNERDEFAULT; a
-project's choice at PK=PROJECT#<name>, SK=SCANNER.
+project's choice at PK=PROJECT#<project id>, SK=SCANNER (removed with the project).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.projects import Project, project_partition
 from chalicelib.scan import adapter
 from chalicelib.scan.severity import DOCKER_MANIFEST, OCI_MANIFEST, REPORT_TYPES
 from chalicelib.store import metadata
@@ -151,9 +152,9 @@ def set_default(registration: Registration) -> None:
     metadata.put({"PK": _DEFAULT[0], "SK": _DEFAULT[1], "uuid": registration.uuid})
 
 
-def of_project(project_name: str) -> Registration | None:
+def of_project(project: Project) -> Registration | None:
     """The project's scanner: its own choice while that registration exists, else the default."""
-    chosen = metadata.get(f"PROJECT#{project_name}", "SCANNER")
+    chosen = metadata.get(project_partition(project), "SCANNER")
     registration = get(chosen["uuid"]) if chosen else None
     if registration is None:
         default = default_uuid()
@@ -161,8 +162,8 @@ def of_project(project_name: str) -> Registration | None:
     return registration
 
 
-def set_for_project(project_name: str, registration: Registration) -> None:
-    metadata.put({"PK": f"PROJECT#{project_name}", "SK": "SCANNER", "uuid": registration.uuid})
+def set_for_project(project: Project, registration: Registration) -> None:
+    metadata.put({"PK": project_partition(project), "SK": "SCANNER", "uuid": registration.uuid})
 
 
 def ensure_builtin(version: str) -> Registration:

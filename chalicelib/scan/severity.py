@@ -22,6 +22,11 @@ def normalise(value: str | None) -> str:
     return titled if titled in _RANK else "Unknown"
 
 
+def rank(value: str) -> int:
+    """Harbor's Severity.Code(): an unrecognised severity ranks above all (the safe side)."""
+    return _RANK.get(value, 99)
+
+
 def overall(severities: Iterable[str]) -> str:
     """The report's severity: the highest found; None when nothing was found."""
     found = list(severities)

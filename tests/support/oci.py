@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
-from tests.support.images import Image, sha256
+from tests.support.images import OCI_MANIFEST, Image, sha256
 
 
 class Requester(Protocol):
@@ -38,3 +39,22 @@ def push_image(client: Requester, name: str, reference: str, image: Image, **kwa
         assert upload_blob(client, name, blob, **kwargs).status == 201
     return client.request("PUT", f"/v2/{name}/manifests/{reference}", body=image.manifest,
                           headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, **kwargs)
+
+
+def push_cosign_signature(client: Requester, name: str, subject: Image, **kwargs: Any) -> bytes:
+    """What `cosign sign` pushes: a manifest tagged sha256-<hex>.sig with a simplesigning layer."""
+    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": subject.digest}}}).encode()
+    config = b"{}"
+    for blob in (payload, config):
+        assert upload_blob(client, name, blob, **kwargs).status == 201
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(config), "size": 2},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": sha256(payload),
+                    "size": len(payload), "annotations": {"dev.cosignproject.cosign/signature": "MEUCIQ=="}}],
+    }).encode()
+    tag = subject.digest.replace("sha256:", "sha256-") + ".sig"
+    reply = client.request("PUT", f"/v2/{name}/manifests/{tag}", body=manifest,
+                           headers={"Content-Type": OCI_MANIFEST}, **kwargs)
+    assert reply.status == 201
+    return manifest

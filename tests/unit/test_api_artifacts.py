@@ -6,7 +6,7 @@ import json
 
 from chalicelib.auth import users
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, make_image, sha256
-from tests.support.oci import push_image, upload_blob
+from tests.support.oci import push_cosign_signature, push_image, upload_blob
 from tests.unit.conftest import Client, api
 
 
@@ -196,28 +196,10 @@ def test_pulls_count_and_set_the_pull_time(client: Client) -> None:
     assert pulled_at.startswith("20") and pulled_at.endswith("Z")
 
 
-def _cosign_signature(client: Client, name: str, subject: Image) -> bytes:
-    """What `cosign sign` pushes: a manifest tagged sha256-<hex>.sig with a simplesigning layer."""
-    payload = json.dumps({"critical": {"image": {"docker-manifest-digest": subject.digest}}}).encode()
-    config = b"{}"
-    for blob in (payload, config):
-        upload_blob(client, name, blob)
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(config), "size": 2},
-        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": sha256(payload),
-                    "size": len(payload), "annotations": {"dev.cosignproject.cosign/signature": "MEUCIQ=="}}],
-    }).encode()
-    tag = subject.digest.replace("sha256:", "sha256-") + ".sig"
-    reply = client.request("PUT", f"/v2/{name}/manifests/{tag}", body=manifest, headers={"Content-Type": OCI_MANIFEST})
-    assert reply.status == 201
-    return manifest
-
-
 def test_cosign_signatures_are_accessories_of_their_subject(client: Client) -> None:
     image = make_image("cosigned")
     push_image(client, "library/app", "v1", image)
-    signature = _cosign_signature(client, "library/app", image)
+    signature = push_cosign_signature(client, "library/app", image)
     listed = api(client, "GET", "/projects/library/repositories/app/artifacts?with_signature=true").json()
     assert [a["digest"] for a in listed] == [image.digest]
     assert listed[0]["tags"][0]["signed"] is True
