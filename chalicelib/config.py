@@ -18,6 +18,8 @@ class Settings:
     table_name: str
     bucket_name: str
     signing_key_parameter: str
+    # SecureString parameters under this path hold the scanners' access credentials (one per registration).
+    scanner_credentials_path: str
     region: str
     # None means boto3's own resolution (AWS_ENDPOINT_URL, or real AWS).
     s3_presign_endpoint: str | None
@@ -58,6 +60,7 @@ def settings() -> Settings:
         table_name=os.environ.get("TABLE_NAME", ""),
         bucket_name=os.environ.get("BUCKET_NAME", ""),
         signing_key_parameter=os.environ.get("SIGNING_KEY_PARAMETER", ""),
+        scanner_credentials_path=os.environ.get("SCANNER_CREDENTIALS_PATH", ""),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         s3_presign_endpoint=os.environ.get("S3_PRESIGN_ENDPOINT") or None,
         presign_ttl_seconds=_int("PRESIGN_TTL_SECONDS", 300),

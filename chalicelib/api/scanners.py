@@ -118,7 +118,7 @@ def update_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
     name, url, auth, credential = _settings(body)
     skip_verify = _flag(body, "skip_certVerify", old.skip_cert_verify)
     # A credential left out keeps the stored one (it is never shown, so clients cannot send it back).
-    credential = credential if "access_credential" in body else old.access_credential
+    credential = credential if "access_credential" in body else old.credential()
     document = _adapter_metadata(url, auth, credential, skip_verify)
     info = document["scanner"]
     new = replace(old, name=name, url=url, description=_text(body, "description", old.description), auth=auth,

@@ -25,6 +25,18 @@ def hash_password(password: str, iterations: int) -> dict[str, object]:
     return {"password_salt": salt, "password_hash": derived, "password_iterations": iterations}
 
 
+_decoys: dict[int, dict[str, object]] = {}
+
+
+def verify_nothing(password: str, iterations: int) -> None:
+    """Spend what a wrong password for a real account costs, for an unknown account: the answer's time
+    must not tell which usernames exist."""
+    # Random bytes as the stored hash: no password derives them, and making it costs no derivation.
+    decoy = _decoys.setdefault(iterations, {"password_salt": os.urandom(16), "password_hash": os.urandom(32),
+                                            "password_iterations": iterations})
+    verify_password(password, decoy)
+
+
 def verify_password(password: str, record: dict[str, object]) -> bool:
     stored = bytes(record["password_hash"])  # type: ignore[arg-type]
     cache_key = hmac.new(_process_key, stored + password.encode(), hashlib.sha256).digest()

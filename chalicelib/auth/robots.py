@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.auth.passwords import hash_password, verify_password
+from chalicelib.auth.passwords import hash_password, verify_nothing, verify_password
 from chalicelib.config import settings
 from chalicelib.store import metadata
 
@@ -123,7 +123,10 @@ def iter_robots() -> Iterator[Robot]:
 def check_credentials(full_name: str, secret: str) -> Robot | None:
     """The robot if the secret is right and it is enabled and not expired."""
     item = metadata.get(ROBOTS, full_name)
-    if item is None or not verify_password(secret, item):
+    if item is None:
+        verify_nothing(secret, settings().password_iterations)
+        return None
+    if not verify_password(secret, item):
         return None
     robot = _robot(item)
     return None if robot.disabled or robot.expired else robot

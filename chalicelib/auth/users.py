@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chalicelib import clock, projects
-from chalicelib.auth.passwords import hash_password, verify_password
+from chalicelib.auth.passwords import hash_password, verify_nothing, verify_password
 from chalicelib.config import settings
 from chalicelib.store import metadata
 
@@ -57,9 +57,10 @@ def email_taken(email: str, except_user_id: int | None = None) -> bool:
 def check_credentials(username: str, password: str) -> User | None:
     """The user if the password is right, else None (unknown user and wrong password alike)."""
     item = metadata.get(USERS, username)
-    if item is None or not verify_password(password, item):
+    if item is None:
+        verify_nothing(password, settings().password_iterations)
         return None
-    return _user(item)
+    return _user(item) if verify_password(password, item) else None
 
 
 def check_password(user: User, password: str) -> bool:

@@ -55,7 +55,7 @@ def start(name: str) -> Session:
     metadata.put({
         "PK": keys.upload(session.upload_id), "SK": keys.UPLOAD, "name": name, "offset": 0,
         "version": 0, "etags": [], "pending": 0, "started": clock.iso(),
-        "expires_at": int(time.time()) + settings().upload_ttl_seconds,
+        "purge_at": int(time.time()) + settings().upload_ttl_seconds,  # the table's TTL attribute
         **{f"hash_{a}": s for a, s in session.hash_states.items()},
     }, if_absent=True)
     return session

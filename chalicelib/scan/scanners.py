@@ -1,6 +1,7 @@
 """Scanner registrations (semantics-2.6.md 2.2): the built-in Trivy and external adapters.
 
-Items (docs/data-model.md): each registration at PK=SCANNERS, SK=<uuid>; uniqueness pointers
+Items (docs/data-model.md): each registration at PK=SCANNERS, SK=<uuid> (its access credential is
+a SecureString parameter <SCANNER_CREDENTIALS_PATH>/<uuid>, never in the table); uniqueness pointers
 PK=SCANNERNAME#<name> and PK=SCANNERURL#<url>; the system default at PK=SCANNERDEFAULT; a
 project's choice at PK=PROJECT#<project id>, SK=SCANNER (removed with the project).
 """
@@ -8,14 +9,15 @@ project's choice at PK=PROJECT#<project id>, SK=SCANNER (removed with the projec
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.config import settings
 from chalicelib.projects import Project, project_partition
 from chalicelib.scan import adapter
 from chalicelib.scan.severity import DOCKER_MANIFEST, OCI_MANIFEST, REPORT_TYPES
-from chalicelib.store import metadata
+from chalicelib.store import metadata, parameters
 
 SCANNERS = "SCANNERS"
 _DEFAULT = ("SCANNERDEFAULT", "SCANNER")
@@ -35,7 +37,7 @@ class Registration:
     url: str
     description: str = ""
     auth: str = ""
-    access_credential: str = ""
+    access_credential: str = ""  # set when given by a request; stored ones are read on use (credential())
     skip_cert_verify: bool = False
     use_internal_addr: bool = False
     disabled: bool = False
@@ -47,14 +49,33 @@ class Registration:
     vendor: str = ""
     version: str = ""
     produces: list[str] = field(default_factory=lambda: list(REPORT_TYPES))
+    credential_stored: bool = False
 
     @property
     def builtin(self) -> bool:
         return self.url == BUILTIN_URL
 
+    def credential(self) -> str:
+        if self.access_credential or not self.credential_stored:
+            return self.access_credential
+        return parameters.get_secret(_credential_parameter(self.uuid)) or ""
+
     @property
     def endpoint(self) -> adapter.Endpoint:
-        return adapter.Endpoint(self.url, self.auth, self.access_credential, self.skip_cert_verify)
+        return adapter.Endpoint(self.url, self.auth, self.credential(), self.skip_cert_verify)
+
+
+def _credential_parameter(registration_uuid: str) -> str:
+    return f"{settings().scanner_credentials_path}/{registration_uuid}"
+
+
+def _store_credential(registration: Registration) -> Registration:
+    """Keep the credential encrypted in SSM (or drop the stored one when it was cleared)."""
+    if registration.access_credential:
+        parameters.put_secret(_credential_parameter(registration.uuid), registration.access_credential)
+    else:
+        parameters.delete_secret(_credential_parameter(registration.uuid))
+    return replace(registration, credential_stored=bool(registration.access_credential))
 
     @property
     def scanner(self) -> dict[str, str]:
@@ -63,7 +84,7 @@ class Registration:
 
 def _item(r: Registration) -> metadata.Item:
     return {"PK": SCANNERS, "SK": r.uuid, "name": r.name, "url": r.url, "description": r.description,
-            "auth": r.auth, "access_credential": r.access_credential, "skip_cert_verify": r.skip_cert_verify,
+            "auth": r.auth, "credential_stored": r.credential_stored, "skip_cert_verify": r.skip_cert_verify,
             "use_internal_addr": r.use_internal_addr, "disabled": r.disabled, "immutable": r.immutable,
             "create_time": r.create_time, "update_time": r.update_time, "adapter_name": r.adapter_name,
             "vendor": r.vendor, "version": r.version, "produces": r.produces}
@@ -72,10 +93,10 @@ def _item(r: Registration) -> metadata.Item:
 def _registration(item: metadata.Item) -> Registration:
     return Registration(
         item["SK"], item["name"], item["url"], item.get("description", ""), item.get("auth", ""),
-        item.get("access_credential", ""), bool(item.get("skip_cert_verify")), bool(item.get("use_internal_addr")),
+        "", bool(item.get("skip_cert_verify")), bool(item.get("use_internal_addr")),
         bool(item.get("disabled")), bool(item.get("immutable")), item.get("create_time", ""),
         item.get("update_time", ""), item.get("adapter_name", ""), item.get("vendor", ""), item.get("version", ""),
-        list(item.get("produces") or REPORT_TYPES))
+        list(item.get("produces") or REPORT_TYPES), bool(item.get("credential_stored")))
 
 
 def _pointer_ops(r: Registration) -> list[dict[str, Any]]:
@@ -108,15 +129,19 @@ def create(name: str, url: str, *, description: str = "", auth: str = "", access
     registration = Registration(str(uuid.uuid4()), name, url, description, auth, access_credential,
                                 skip_cert_verify, use_internal_addr, disabled, immutable, now, now,
                                 info.get("name", ""), info.get("vendor", ""), info.get("version", ""), produces)
+    if access_credential:
+        registration = _store_credential(registration)
     try:
         metadata.transact([metadata.put_op(_item(registration), if_absent=True), *_pointer_ops(registration)])
     except metadata.ConditionFailed as error:
+        parameters.delete_secret(_credential_parameter(registration.uuid))
         raise ScannerConflict(name) from error
     return registration
 
 
 def update(old: Registration, new: Registration) -> None:
     """Replace a registration; the name and URL pointers move with it."""
+    new = _store_credential(new)
     operations = [metadata.put_op(_item(new))]
     if new.name != old.name:
         operations += [metadata.delete_op(f"SCANNERNAME#{old.name}", "SCANNER"), _pointer_ops(new)[0]]
@@ -132,6 +157,7 @@ def delete(registration: Registration) -> None:
     metadata.transact([metadata.delete_op(SCANNERS, registration.uuid),
                        metadata.delete_op(f"SCANNERNAME#{registration.name}", "SCANNER"),
                        metadata.delete_op(f"SCANNERURL#{registration.url}", "SCANNER")])
+    parameters.delete_secret(_credential_parameter(registration.uuid))
 
 
 def get(registration_uuid: str) -> Registration | None:

@@ -16,6 +16,19 @@ def get_secret(name: str) -> str | None:
         raise
 
 
+def put_secret(name: str, value: str) -> None:
+    """Store or replace a secret."""
+    client("ssm").put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
+def delete_secret(name: str) -> None:
+    try:
+        client("ssm").delete_parameter(Name=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ParameterNotFound":
+            raise
+
+
 def create_secret(name: str, value: str) -> bool:
     """Store a new secret; False when one already exists (another instance created it first)."""
     try:
