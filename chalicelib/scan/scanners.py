@@ -64,6 +64,10 @@ class Registration:
     def endpoint(self) -> adapter.Endpoint:
         return adapter.Endpoint(self.url, self.auth, self.credential(), self.skip_cert_verify)
 
+    @property
+    def scanner(self) -> dict[str, str]:
+        return {"name": self.adapter_name, "vendor": self.vendor, "version": self.version}
+
 
 def _credential_parameter(registration_uuid: str) -> str:
     return f"{settings().scanner_credentials_path}/{registration_uuid}"
@@ -76,10 +80,6 @@ def _store_credential(registration: Registration) -> Registration:
     else:
         parameters.delete_secret(_credential_parameter(registration.uuid))
     return replace(registration, credential_stored=bool(registration.access_credential))
-
-    @property
-    def scanner(self) -> dict[str, str]:
-        return {"name": self.adapter_name, "vendor": self.vendor, "version": self.version}
 
 
 def _item(r: Registration) -> metadata.Item:
