@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.store import keys, metadata
 
-_PROJECT_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_PROJECT_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 PROJECTS = "PROJECTS"
 PROJECT_ADMIN_ROLE = 1
 
@@ -52,7 +52,7 @@ class Member:
 
 
 def valid_project_name(name: str) -> bool:
-    return 1 <= len(name) <= 255 and bool(_PROJECT_NAME.match(name))
+    return 1 <= len(name) <= 255 and bool(_PROJECT_NAME.fullmatch(name))
 
 
 def _project(item: metadata.Item) -> Project:

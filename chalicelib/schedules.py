@@ -16,7 +16,7 @@ from chalicelib.aws import client
 from chalicelib.config import settings
 
 PRESETS = {"Hourly": "0 0 * * * *", "Daily": "0 0 0 * * *", "Weekly": "0 0 0 * * 0"}
-_FIELD = re.compile(r"^(\*|\?|[0-9]+(-[0-9]+)?(/[0-9]+)?|\*/[0-9]+)(,[0-9]+(-[0-9]+)?)*$")
+_FIELD = re.compile(r"(\*|\?|[0-9]+(-[0-9]+)?(/[0-9]+)?|\*/[0-9]+)(,[0-9]+(-[0-9]+)?)*")
 
 
 class InvalidCron(Exception):
@@ -30,7 +30,7 @@ def _weekday(field: str) -> str:
 def to_eventbridge(cron: str) -> str:
     """Harbor's cron as an EventBridge schedule expression; InvalidCron when it cannot be one."""
     fields = cron.split()
-    if len(fields) != 6 or not all(_FIELD.match(f) for f in fields):
+    if len(fields) != 6 or not all(_FIELD.fullmatch(f) for f in fields):
         raise InvalidCron(f"invalid cron expression: {cron[:100]}")
     seconds, minutes, hours, day, month, weekday = fields
     if seconds != "0":

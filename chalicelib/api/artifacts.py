@@ -113,6 +113,10 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     """POST .../artifacts?from=<project>/<repository>(@<digest>|:<tag>): needs pull on the source."""
     project = ctx.project(project_name, ("artifact", "create"), by_name=True)
     target = full_name(project.name, repository_name)
+    try:
+        validate_name(target)
+    except ServiceError as error:
+        raise harbor_error("BAD_REQUEST", f"invalid repository name: {target[:255]}") from error
     source = ctx.request.param("from") or ""
     repository, separator, reference = source.rpartition("@") if "@" in source else source.rpartition(":")
     try:
@@ -126,7 +130,10 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
         raise harbor_error("NOT_FOUND", f"artifact {source[:200]} not found")
     if found.accessory_of:
         raise ServiceError("DENIED", "the operation isn't supported for an artifact accessory", status=403)
-    digest = manifests.copy(repository, found.digest, target, reference if separator == ":" else None)
+    try:
+        digest = manifests.copy(repository, found.digest, target, [t.name for t in found.tags])
+    except manifests.ArtifactExists as error:
+        raise ServiceError("CONFLICT", f"conflict: the artifact {target}@{found.digest} already exists") from error
     audit.record(project, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
                  ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import inputs
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import ANONYMOUS, Permission, Principal, project_permissions, project_role
 from chalicelib.errors import ServiceError, harbor_error
@@ -27,8 +28,10 @@ class ApiContext:
     def body(self) -> dict[str, Any]:
         """The JSON object sent; 400 when the body is missing or not an object."""
         try:
-            document = json.loads(self.request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as error:
+            document = inputs.load_json(self.request.body or b"null")
+        except inputs.InvalidInput as error:
+            raise harbor_error("BAD_REQUEST", str(error)) from error
+        except ValueError as error:  # UnicodeDecodeError too
             raise harbor_error("BAD_REQUEST", "the request body is not valid JSON") from error
         if not isinstance(document, dict):
             raise harbor_error("BAD_REQUEST", "the request body must be a JSON object")
@@ -50,8 +53,8 @@ class ApiContext:
         """The project named by a path (name, or id unless X-Is-Resource-Name), if the caller holds
         `permission` in it. As in Harbor, a project the caller may not see answers 401/403, not 404."""
         is_name = by_name or (self.request.header("x-is-resource-name") or "").lower() == "true"
-        project = get_project(name_or_id) if is_name or not name_or_id.isdigit() else get_project_by_id(
-            int(name_or_id))
+        project_id = None if is_name else inputs.decimal(name_or_id)
+        project = get_project(name_or_id) if project_id is None else get_project_by_id(project_id)
         if project is None:
             if self.principal.sysadmin:
                 raise harbor_error("NOT_FOUND", f"project {name_or_id} not found")

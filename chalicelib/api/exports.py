@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib import projects
+from chalicelib import inputs, projects
 from chalicelib.api.context import ApiContext, respond
 from chalicelib.auth.access import ROLE_PERMISSIONS, project_permissions
 from chalicelib.errors import ServiceError, harbor_error
@@ -53,7 +53,7 @@ def export_cve(ctx: ApiContext) -> HttpResponse:
 def _execution(ctx: ApiContext, execution_id: str) -> executions.Execution:
     """The execution, if it exists and the caller may read export-cve in all its projects."""
     ctx.require_authenticated()
-    found = executions.get(int(execution_id)) if execution_id.isdigit() else None
+    found = executions.get(number) if (number := inputs.decimal(execution_id)) is not None else None
     if found is None or found.downloaded:
         raise ServiceError("NOT_FOUND", f"execution {execution_id[:20]} not found")
     for project_id in found.project_ids:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import labels, projects
+from chalicelib import inputs, labels, projects
 from chalicelib.api.context import ApiContext, respond
 from chalicelib.api.paging import list_headers, page_of, window
 from chalicelib.api.repositories import find_artifact
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
 
-_COLOR = re.compile(r"^(#[0-9A-Fa-f]{6})?$")
+_COLOR = re.compile(r"(#[0-9A-Fa-f]{6})?")
 
 
 def label_json(label: labels.Label) -> dict[str, Any]:
@@ -25,13 +25,13 @@ def _fields(body: dict[str, Any]) -> tuple[str, str, str]:
     name, description, color = body.get("name"), body.get("description", ""), body.get("color", "")
     if not isinstance(name, str) or not name.strip() or len(name) > 128:
         raise harbor_error("BAD_REQUEST", "label name is required, at most 128 characters")
-    if not isinstance(description, str) or not isinstance(color, str) or not _COLOR.match(color):
+    if not isinstance(description, str) or not isinstance(color, str) or not _COLOR.fullmatch(color):
         raise harbor_error("BAD_REQUEST", "description must be a string and color like #0095D3")
     return name.strip(), description, color
 
 
 def _project_for(ctx: ApiContext, project_id: Any, action: str) -> projects.Project:
-    if not isinstance(project_id, int) and not (isinstance(project_id, str) and project_id.isdigit()):
+    if not (isinstance(project_id, int) and not isinstance(project_id, bool)) and inputs.decimal(project_id) is None:
         raise harbor_error("BAD_REQUEST", "a project label needs project_id")
     return ctx.project(str(project_id), ("label", action))
 
@@ -47,7 +47,7 @@ def _require(ctx: ApiContext, label: labels.Label, action: str) -> None:
 
 
 def _label(ctx: ApiContext, label_id: str, action: str) -> labels.Label:
-    label = labels.get_label(int(label_id)) if label_id.isdigit() else None
+    label = labels.get_label(number) if (number := inputs.decimal(label_id)) is not None else None
     if label is None:
         raise harbor_error("NOT_FOUND", f"label {label_id[:20]} not found")
     _require(ctx, label, action)
@@ -126,7 +126,7 @@ def detach_label(ctx: ApiContext, project_name: str, repository_name: str, refer
                  label_id: str) -> HttpResponse:
     _, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact-label", "delete"))
     attached = labels.label_ids_by_digest(repository.name).get(artifact.digest, [])
-    if not label_id.isdigit() or int(label_id) not in attached:
+    if inputs.decimal(label_id) not in attached:
         raise harbor_error("NOT_FOUND", f"label {label_id[:20]} is not on the artifact")
     labels.detach(int(label_id), repository.name, artifact.digest)
     return respond(200)

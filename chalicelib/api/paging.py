@@ -77,18 +77,32 @@ def _same(actual: Any, expected: Any) -> bool:
     return actual == expected or str(actual) == str(expected)
 
 
-def _value(raw: str) -> Any:
-    raw = raw.strip()
-    if re.fullmatch(r"-?\d+", raw):
-        return int(raw)
-    return raw.strip("\"'")
+Parse = Callable[[str], Any]
+
+
+def _text(raw: str) -> str:
+    return raw.strip().strip("\"'")
+
+
+def _integer_value(raw: str) -> int:
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw.strip()):
+        raise _invalid_value(raw)
+    return int(raw)
+
+
+def _boolean_value(raw: str) -> bool:
+    if raw.strip().lower() not in ("true", "false"):
+        raise _invalid_value(raw)
+    return raw.strip().lower() == "true"
 
 
 def _invalid_value(raw: str) -> ServiceError:
     return ServiceError("BAD_REQUEST", f"invalid query string value: {raw[:100]}")
 
 
-def _condition(raw: str) -> Condition:
+def _condition(raw: str, _value: Parse) -> Condition:
+    """One item's condition, its values parsed as the key's type (a value of another type is a 400,
+    never a comparison that fails later)."""
     if raw.startswith("~"):
         if len(raw) < 2:
             raise _invalid_value(raw)
@@ -108,20 +122,23 @@ def _condition(raw: str) -> Condition:
     return Condition("exact", (_value(raw[1:] if raw.startswith("\\") else raw),))
 
 
-def query_of(request: HttpRequest, allowed: Iterable[str]) -> dict[str, Condition]:
-    """Parse `q`; a key the resource cannot filter on is a 400, like a malformed item."""
+def query_of(request: HttpRequest, allowed: Iterable[str], *, integers: Iterable[str] = (),
+             booleans: Iterable[str] = ()) -> dict[str, Condition]:
+    """Parse `q`; a key the resource cannot filter on is a 400, like a malformed item. Keys are text
+    unless named in `integers` or `booleans`."""
     raw = request.param("q")
     if not raw:
         return {}
     conditions: dict[str, Condition] = {}
-    allowed = set(allowed)
+    allowed = set(allowed) | set(integers) | set(booleans)
+    parsers: dict[str, Parse] = {**dict.fromkeys(integers, _integer_value), **dict.fromkeys(booleans, _boolean_value)}
     for item in unquote(raw).split(","):
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
             raise ServiceError("BAD_REQUEST", 'the query string must contain "=" and the key/value cannot be empty')
         if key not in allowed:
             raise harbor_error("BAD_REQUEST", f"query key {key[:50]} is not supported; use one of {sorted(allowed)}")
-        conditions[key] = _condition(value)
+        conditions[key] = _condition(value, parsers.get(key, _text))
     return conditions
 
 

@@ -103,7 +103,7 @@ def head_project(ctx: ApiContext) -> HttpResponse:
 def list_projects(ctx: ApiContext) -> HttpResponse:
     """Public projects and the caller's (everything for an admin), streamed in name order."""
     page = page_of(ctx.request)
-    conditions = query_of(ctx.request, ("name", "public", "owner", "project_id"))
+    conditions = query_of(ctx.request, ("name", "owner"), integers=("project_id",), booleans=("public",))
     _, descending = sort_of(ctx.request, ("name",), "name")
     name, owner, public = ctx.request.param("name"), ctx.request.param("owner"), bool_param(ctx.request, "public")
     # An admin sees every project: its roles are read for the page only, not for all its memberships.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import projects
+from chalicelib import inputs, projects
 from chalicelib.api.context import ApiContext, boolean_field, respond
 from chalicelib.api.paging import list_headers, page_of, window
 from chalicelib.api.users import check_password_policy
@@ -14,7 +14,7 @@ from chalicelib.auth.access import project_permissions
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
 
-_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 def robot_json(robot: robots.Robot) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def create_robot(ctx: ApiContext) -> HttpResponse:
     level, name = body.get("level"), body.get("name")
     if level not in ("system", "project"):
         raise harbor_error("BAD_REQUEST", 'level must be "system" or "project"')
-    if not isinstance(name, str) or len(name) > 255 or not _NAME.match(name):
+    if not isinstance(name, str) or len(name) > 255 or not _NAME.fullmatch(name):
         raise harbor_error("BAD_REQUEST", "robot name must be lower-case letters, digits and . _ - (not at the ends)")
     permissions, project_ids = _permissions(body.get("permissions"), level)
     _require_manage(ctx, level, project_ids, "create")
@@ -119,7 +119,7 @@ def list_robots(ctx: ApiContext) -> HttpResponse:
 
 def _robot(ctx: ApiContext, robot_id: str, action: str) -> robots.Robot:
     ctx.require_authenticated()
-    robot = robots.get_robot_by_id(int(robot_id)) if robot_id.isdigit() else None
+    robot = robots.get_robot_by_id(number) if (number := inputs.decimal(robot_id)) is not None else None
     if robot is None or not _visible(ctx, robot):
         raise harbor_error("NOT_FOUND", f"robot {robot_id[:20]} not found")
     _require_manage(ctx, robot.level, robot.project_ids, action)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.api.context import ApiContext, respond
+from chalicelib.api.context import ApiContext, boolean_field, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, window
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
@@ -30,13 +30,6 @@ def _text(body: dict[str, Any], name: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise harbor_error("BAD_REQUEST", f"{name} must be a string")
-    return value
-
-
-def _flag(body: dict[str, Any], name: str, default: bool = False) -> bool:
-    value = body.get(name, default)
-    if not isinstance(value, bool):
-        raise harbor_error("BAD_REQUEST", f"{name} must be a boolean")
     return value
 
 
@@ -86,13 +79,13 @@ def create_scanner(ctx: ApiContext) -> HttpResponse:
     ctx.require_sysadmin()
     body = ctx.body()
     name, url, auth, credential = _settings(body)
-    skip_verify = _flag(body, "skip_certVerify")
+    skip_verify = boolean_field(body, "skip_certVerify", False)
     document = _adapter_metadata(url, auth, credential, skip_verify)
     try:
         registration = scanners.create(
             name, url, description=_text(body, "description"), auth=auth, access_credential=credential,
-            skip_cert_verify=skip_verify, use_internal_addr=_flag(body, "use_internal_addr"),
-            disabled=_flag(body, "disabled"), scanner=document)
+            skip_cert_verify=skip_verify, use_internal_addr=boolean_field(body, "use_internal_addr", False),
+            disabled=boolean_field(body, "disabled", False), scanner=document)
     except scanners.ScannerConflict as error:
         raise ServiceError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
     return respond(201, headers={"Location": f"/api/v2.0/scanners/{registration.uuid}"})
@@ -116,15 +109,16 @@ def update_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
         raise ServiceError("FORBIDDEN", f"the scanner {old.name} is built in and cannot be changed")
     body = ctx.body()
     name, url, auth, credential = _settings(body)
-    skip_verify = _flag(body, "skip_certVerify", old.skip_cert_verify)
+    skip_verify = boolean_field(body, "skip_certVerify", old.skip_cert_verify)
     # A credential left out keeps the stored one (it is never shown, so clients cannot send it back).
     credential = credential if "access_credential" in body else old.credential()
     document = _adapter_metadata(url, auth, credential, skip_verify)
     info = document["scanner"]
     new = replace(old, name=name, url=url, description=_text(body, "description", old.description), auth=auth,
                   access_credential=credential, skip_cert_verify=skip_verify,
-                  use_internal_addr=_flag(body, "use_internal_addr", old.use_internal_addr),
-                  disabled=_flag(body, "disabled", old.disabled), update_time=clock.iso(), adapter_name=info["name"],
+                  use_internal_addr=boolean_field(body, "use_internal_addr", old.use_internal_addr),
+                  disabled=boolean_field(body, "disabled", old.disabled), update_time=clock.iso(),
+                  adapter_name=info["name"],
                   vendor=info["vendor"], version=info["version"], produces=adapter.produced_types(document))
     try:
         scanners.update(old, new)
@@ -145,7 +139,7 @@ def delete_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
 
 def set_default_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
     registration = _registration(ctx, registration_id)
-    if not _flag(ctx.body(), "is_default"):
+    if not boolean_field(ctx.body(), "is_default", False):
         raise harbor_error("BAD_REQUEST", "only is_default=true is supported: set another scanner as default")
     scanners.set_default(registration)
     return respond(200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chalicelib import inputs
 from chalicelib.api.context import ApiContext, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, window
 from chalicelib.auth import users
@@ -12,7 +13,7 @@ from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
 
 _USERNAME_FORBIDDEN = re.compile(r'[,~#$%"]')
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def user_json(user: users.User) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def _check_profile(body: dict[str, Any], user_id: int | None) -> dict[str, str]:
     email, realname, comment = body.get("email", ""), body.get("realname", ""), body.get("comment", "")
     if not all(isinstance(v, str) for v in (email, realname, comment)):
         raise harbor_error("BAD_REQUEST", "email, realname and comment must be strings")
-    if email and (len(email) > 255 or not _EMAIL.match(email)):
+    if email and (len(email) > 255 or not _EMAIL.fullmatch(email)):
         raise harbor_error("BAD_REQUEST", f"invalid email: {email[:100]}")
     if len(realname) > 255 or len(comment) > 30_000:
         raise harbor_error("BAD_REQUEST", "realname or comment too long")
@@ -63,7 +64,7 @@ def create_user(ctx: ApiContext) -> HttpResponse:
 def list_users(ctx: ApiContext) -> HttpResponse:
     ctx.require_sysadmin()
     page = page_of(ctx.request)
-    conditions = query_of(ctx.request, ("username", "email", "user_id"))
+    conditions = query_of(ctx.request, ("username", "email"), integers=("user_id",))
     selected, total = window(users.iter_users(), page, lambda u: all(
         c.matches(getattr(u, key)) for key, c in conditions.items()))
     return respond(200, [user_json(u) for u in selected], list_headers(ctx.request, "/api/v2.0/users", page, total))
@@ -93,7 +94,7 @@ def _target(ctx: ApiContext, user_id: str, *, self_allowed: bool) -> users.User:
     is_self = str(ctx.principal.user_id) == user_id
     if not ctx.principal.sysadmin and not (self_allowed and is_self):
         raise harbor_error("FORBIDDEN")
-    user = users.get_user_by_id(int(user_id)) if user_id.isdigit() else None
+    user = users.get_user_by_id(number) if (number := inputs.decimal(user_id)) is not None else None
     if user is None:
         raise harbor_error("NOT_FOUND", f"user {user_id[:20]} not found")
     return user

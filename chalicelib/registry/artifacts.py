@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import inputs
 from chalicelib.registry import formats
 
 IMAGE_CONFIG_TYPES = frozenset({"application/vnd.oci.image.config.v1+json",
@@ -48,8 +49,8 @@ def _extra_attrs(config: bytes | None) -> dict[str, Any]:
     if not config:
         return {}
     try:
-        document = json.loads(config)
-    except ValueError:
+        document = inputs.load_json(config)
+    except ValueError:  # UnicodeDecodeError too
         return {}
     if not isinstance(document, dict):
         return {}

@@ -16,23 +16,23 @@ from dataclasses import dataclass
 
 from chalicelib.errors import ServiceError
 
-_DIGEST = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
-_ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_DIGEST = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
+_ANY_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 
 ALGORITHMS = ("sha256", "sha512")
 
 
 def parse_digest(value: str) -> str:
     """Return the digest if it is one we support; raise DIGEST_INVALID otherwise."""
-    if _DIGEST.match(value or ""):
+    if _DIGEST.fullmatch(value or ""):
         return value
-    if _ANY_DIGEST.match(value or "") and value.split(":", 1)[0] not in ALGORITHMS:
+    if _ANY_DIGEST.fullmatch(value or "") and value.split(":", 1)[0] not in ALGORITHMS:
         raise ServiceError("DIGEST_INVALID", f"unsupported digest algorithm: {value.split(':', 1)[0]}")
     raise ServiceError("DIGEST_INVALID", f"invalid digest: {value!r}")
 
 
 def is_digest(value: str) -> bool:
-    return bool(_DIGEST.match(value))
+    return bool(_DIGEST.fullmatch(value))
 
 
 def algorithm_of(digest: str) -> str:

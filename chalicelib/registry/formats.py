@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import inputs
 from chalicelib.errors import ServiceError
 from chalicelib.registry.digests import is_digest
 
@@ -73,9 +73,11 @@ def _media_type(document: dict[str, Any], content_type: str) -> str:
 def parse(body: bytes, content_type: str) -> ParsedManifest:
     """Validate a manifest body; MANIFEST_INVALID with the reason when it is not acceptable."""
     try:
-        document = json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+        document = inputs.load_json(body)
+    except UnicodeDecodeError as error:
         raise _invalid("manifest is not valid UTF-8 JSON") from error
+    except ValueError as error:
+        raise _invalid(f"manifest is not acceptable JSON: {str(error)[:200]}") from error
     if not isinstance(document, dict):
         raise _invalid("manifest is not a JSON object")
     if document.get("schemaVersion") != 2:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from chalicelib import inputs
 from chalicelib.errors import ServiceError
 from chalicelib.registry.formats import OCI_INDEX
 from chalicelib.store import keys, metadata
@@ -23,9 +24,10 @@ class Page:
 def page_size(raw: str | None) -> int:
     if raw is None or raw == "":
         return MAX_PAGE
-    if not raw.isdigit():
+    number = inputs.decimal(raw)
+    if number is None:
         raise ServiceError("PAGINATION_NUMBER_INVALID", detail={"n": raw[:20]})
-    return min(int(raw), MAX_PAGE)
+    return min(number, MAX_PAGE)
 
 
 def _link(path: str, n: int, last: str) -> str:

@@ -106,14 +106,14 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     return digest, parsed.subject.digest if parsed.subject else None
 
 
-_COSIGN_TAG = re.compile(r"^sha256-([a-f0-9]{64})\.sig$")
+_COSIGN_TAG = re.compile(r"sha256-([a-f0-9]{64})\.sig")
 COSIGN_LAYER = "application/vnd.dev.cosign.simplesigning.v1+json"
 
 
 def _cosign_subject(tag: str | None, parsed: formats.ParsedManifest) -> str | None:
     """cosign's tag convention (the only one Harbor 2.6 knows): a manifest tagged sha256-<hex>.sig
     with a simplesigning layer signs sha256:<hex> in the same repository."""
-    match = _COSIGN_TAG.match(tag or "")
+    match = _COSIGN_TAG.fullmatch(tag or "")
     if match and any(b.media_type == COSIGN_LAYER for b in parsed.blobs):
         return f"sha256:{match[1]}"
     return None
@@ -248,15 +248,34 @@ def create_tag(name: str, tag: str, digest: str) -> None:
         raise TagExists(tag) from error
 
 
-def copy(source: str, digest: str, target: str, tag: str | None) -> str:
+class ArtifactExists(Exception):
+    pass
+
+
+def copy(source: str, digest: str, target: str, tags: list[str]) -> str:
     """Copy an artifact between repositories without moving bytes: link its blobs into the target,
-    copy an index's children first, then store the manifest (under `tag` when given)."""
-    found = get(source, digest, [], with_body=True)
-    parsed = formats.parse(found.body or b"", found.media_type)
+    copy an index's children first, then store the manifest and point each of `tags` at it (Harbor
+    copies the source's tags along). ArtifactExists when the target already holds it."""
+    if metadata.get(keys.repository(target), keys.manifest(digest)) is not None:
+        raise ArtifactExists(f"{target}@{digest}")
+    _copy(source, digest, target)
+    for tag in tags:
+        put(target, tag, *_body(target, digest))
+    return digest
+
+
+def _body(name: str, digest: str) -> tuple[str, bytes]:
+    found = get(name, digest, [], with_body=True)
+    return found.media_type, found.body or b""
+
+
+def _copy(source: str, digest: str, target: str) -> None:
+    media_type, body = _body(source, digest)
+    parsed = formats.parse(body, media_type)
     for child in parsed.children:
-        copy(source, child.digest, target, None)
+        _copy(source, child.digest, target)
     if parsed.blobs:
         links = metadata.batch_get((keys.repository(source), keys.blob(b.digest)) for b in parsed.blobs)
         for link in links:
             blobs.link(target, link["SK"][len(keys.BLOB_PREFIX):], int(link["size"]))
-    return put(target, tag or digest, found.media_type, found.body or b"")[0]
+    put(target, digest, media_type, body)

@@ -13,17 +13,17 @@ from chalicelib.errors import ServiceError
 from chalicelib.registry.digests import is_digest, parse_digest
 
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_NAME = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})+$")
-_TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
+_NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})+")
+_TAG = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
 NAME_MAX_LENGTH = 255
 
 # Longest suffix wins: "<name>/blobs/uploads/<id>" before "<name>/blobs/<digest>".
 _ROUTES = (
-    ("upload", re.compile(r"^(?P<name>.+)/blobs/uploads(?:/(?P<ref>[^/]*))?$")),
-    ("blob", re.compile(r"^(?P<name>.+)/blobs/(?P<ref>[^/]+)$")),
-    ("manifest", re.compile(r"^(?P<name>.+)/manifests/(?P<ref>[^/]+)$")),
-    ("tags", re.compile(r"^(?P<name>.+)/tags/list$")),
-    ("referrers", re.compile(r"^(?P<name>.+)/referrers/(?P<ref>[^/]+)$")),
+    ("upload", re.compile(r"(?P<name>.+)/blobs/uploads(?:/(?P<ref>[^/]*))?")),
+    ("blob", re.compile(r"(?P<name>.+)/blobs/(?P<ref>[^/]+)")),
+    ("manifest", re.compile(r"(?P<name>.+)/manifests/(?P<ref>[^/]+)")),
+    ("tags", re.compile(r"(?P<name>.+)/tags/list")),
+    ("referrers", re.compile(r"(?P<name>.+)/referrers/(?P<ref>[^/]+)")),
 )
 
 
@@ -39,7 +39,7 @@ class Route:
 
 
 def validate_name(name: str) -> str:
-    if len(name) > NAME_MAX_LENGTH or not _NAME.match(name):
+    if len(name) > NAME_MAX_LENGTH or not _NAME.fullmatch(name):
         raise ServiceError(
             "NAME_INVALID",
             "repository name must be <project>/<repository>[/...] of lower-case alphanumeric "
@@ -54,7 +54,7 @@ def project_of(name: str) -> str:
 
 
 def validate_tag(tag: str) -> str:
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         raise ServiceError("MANIFEST_INVALID", "invalid tag", detail={"tag": tag[:128]})
     return tag
 
@@ -69,7 +69,7 @@ def validate_reference(ref: str) -> str:
 def parse_route(path: str) -> Route:
     """Parse the part of a /v2/ path after '/v2/' into a Route."""
     for kind, pattern in _ROUTES:
-        match = pattern.match(path)
+        match = pattern.fullmatch(path)
         if match:
             ref = match.groupdict().get("ref") or ""
             if kind in ("blob", "referrers"):

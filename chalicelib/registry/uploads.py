@@ -23,7 +23,7 @@ from chalicelib.registry.digests import ALGORITHMS, ResumableHash, algorithm_of
 from chalicelib.store import keys, metadata, objects
 
 PART_MIN_BYTES = 5 * 1024 * 1024
-_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$")
+_CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?")
 
 
 @dataclass
@@ -76,7 +76,7 @@ def check_range(session: Session, content_range: str | None, length: int) -> Non
     """A chunk must start where the upload stands (416 otherwise, with the current Range)."""
     if not content_range:
         return
-    match = _CONTENT_RANGE.match(content_range.strip())
+    match = _CONTENT_RANGE.fullmatch(content_range.strip())
     if not match:
         raise ServiceError("BLOB_UPLOAD_INVALID", "malformed Content-Range",
                             detail={"Content-Range": content_range[:64]})

@@ -9,6 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import inputs
 from chalicelib.scan.severity import DOCKER_MANIFEST, REPORT_TYPES
 
 METADATA_TYPE = "application/vnd.scanner.adapter.metadata+json; version=1.0"
@@ -63,7 +64,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _json(body: bytes, what: str) -> Any:
     try:
-        return json.loads(body)
+        return inputs.load_json(body)
     except ValueError as error:
         raise AdapterError(f"the adapter's {what} is not JSON") from error
 
@@ -127,7 +128,7 @@ def fetch_report(endpoint: Endpoint, request_id: str, mime_type: str) -> dict[st
     status, headers, body = endpoint.call("GET", f"/scan/{request_id}/report", {"Accept": mime_type})
     if status == 302:
         refresh = next((v for k, v in headers.items() if k.lower() == "refresh-after"), "")
-        return int(refresh) if refresh.strip().isdigit() else DEFAULT_REFRESH_SECONDS
+        return inputs.decimal(refresh.strip()) or DEFAULT_REFRESH_SECONDS
     if status != 200:
         raise AdapterError(f"the adapter answered {status} to GET /scan/{request_id}/report: "
                            f"{body[:500].decode(errors='replace')}")

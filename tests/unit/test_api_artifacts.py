@@ -161,14 +161,25 @@ def test_copy_artifacts_between_repositories(client: Client) -> None:
     layer = image.layers[0]
     assert client.request("HEAD", f"/v2/team/copy/blobs/{sha256(layer)}").status == 200
     by_digest = api(client, "POST", f"/projects/team/repositories/other/artifacts?from=library/source@{image.digest}")
-    assert by_digest.status == 201
-    assert client.request("GET", "/v2/team/other/tags/list").json()["tags"] == []
+    assert by_digest.status == 201  # the source's tags come along, as in Harbor 2.6
+    assert client.request("GET", "/v2/team/other/tags/list").json()["tags"] == ["v1"]
+    assert api(client, "GET", "/projects/team/repositories/other/artifacts/v1").json()["digest"] == image.digest
+    again = api(client, "POST", f"/projects/team/repositories/other/artifacts?from=library/source@{image.digest}")
+    assert again.status == 409 and again.error_codes == ["CONFLICT"]
     amd, arm = make_image("c-amd"), make_image("c-arm")
     index = _index(client, "library/multi", "latest", [amd, arm])
     assert api(client, "POST", "/projects/team/repositories/multi/artifacts?from=library/multi:latest").status == 201
     assert client.request("GET", "/v2/team/multi/manifests/latest", accept=[OCI_INDEX]).body == index
     assert api(client, "POST", "/projects/team/repositories/x/artifacts?from=library/source:nope").status == 404
     assert api(client, "POST", "/projects/team/repositories/x/artifacts?from=garbage").status == 400
+
+
+def test_copy_refuses_a_bad_target_name_and_writes_nothing(client: Client) -> None:
+    push_image(client, "library/source", "v1", make_image("copy"))
+    for target in ("..%252F..%252Flibrary%252Fplanted", "Evil%2520Name%250A", "ok%250A"):
+        reply = api(client, "POST", f"/projects/library/repositories/{target}/artifacts?from=library/source:v1")
+        assert reply.status == 400 and reply.error_codes == ["BAD_REQUEST"], reply.body
+    assert client.request("GET", "/v2/_catalog").json()["repositories"] == ["library/source"]
 
 
 def test_copy_needs_pull_on_the_source(client: Client) -> None:
