@@ -158,27 +158,82 @@ def _answer(result: dict[str, Any]) -> Answer:
     return Answer(int(result["statusCode"]), headers, body)
 
 
+class BadRequest(Exception):
+    """The request cannot be read: it is answered 400 and the connection closed."""
+
+
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,15}")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise BadRequest("the request body is shorter than its Content-Length")
+    return data
+
+
 def _read_chunked(stream: Any) -> bytes:
     chunks = []
     while True:
-        size = int(stream.readline().split(b";", 1)[0].strip() or b"0", 16)
+        line = stream.readline(1024)
+        size_text = line.split(b";", 1)[0].strip()
+        if not _CHUNK_SIZE.fullmatch(size_text):
+            raise BadRequest("invalid chunk size")
+        size = int(size_text, 16)
         if size == 0:
-            while stream.readline() not in (b"\r\n", b"\n", b""):
+            while stream.readline(8192) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return b"".join(chunks)
-        chunks.append(stream.read(size))
-        stream.readline()
+        chunks.append(_read_exactly(stream, size))
+        if stream.readline(3) not in (b"\r\n", b"\n"):
+            raise BadRequest("a chunk is longer than its size")
 
 
-def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+        return _read_chunked(handler.rfile)
+    declared = handler.headers.get_all("Content-Length") or []
+    if not declared:
+        return b""
+    if len(set(declared)) != 1 or not _CONTENT_LENGTH.fullmatch(declared[0].strip()):
+        raise BadRequest("invalid Content-Length")
+    return _read_exactly(handler.rfile, int(declared[0]))
+
+
+def make_handler(gateway: Gateway, body_timeout: float = 10.0) -> type[BaseHTTPRequestHandler]:
+    """`body_timeout`: how long a body may stall before the request is answered 400 (a client that
+    declared more than it sends would otherwise hold the connection until it gives up)."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Every error the HTTP layer itself answers (bad request line, unknown method) is JSON, as
+            API Gateway's are, and closes the connection."""
+            self.close_connection = True
+            body = json.dumps({"message": message or self.responses.get(code, ("error",))[0]}).encode()
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+
+        def _unsupported(self) -> None:
+            self.send_error(405, "Method Not Allowed")
+
         def _serve(self) -> None:
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                body = _read_chunked(self.rfile)
-            else:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.connection.settimeout(body_timeout)
+            try:
+                body = _read_body(self)
+            except (BadRequest, TimeoutError) as error:
+                self.send_error(400, str(error) if isinstance(error, BadRequest) else
+                                "the request body did not arrive in time")
+                return
+            finally:
+                self.connection.settimeout(None)
             headers = [(k, v) for k, v in self.headers.items()
                        if k.lower() not in ("transfer-encoding", "x-forwarded-proto", "x-forwarded-for")]
             # API Gateway tells the integration how the client connected.
@@ -196,6 +251,7 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(answer.body)
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+        do_TRACE = do_CONNECT = _unsupported
 
         def log_message(self, format: str, *args: Any) -> None:  # the app logs every request itself
             pass
@@ -216,7 +272,8 @@ class _Server(ThreadingHTTPServer):
         super().finish_request(request, client_address)
 
 
-def serve(gateway: Gateway, host: str, port: int, tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
-    server = _Server((host, port), make_handler(gateway))
+def serve(gateway: Gateway, host: str, port: int, tls: ssl.SSLContext | None = None,
+          body_timeout: float = 10.0) -> ThreadingHTTPServer:
+    server = _Server((host, port), make_handler(gateway, body_timeout))
     server.tls = tls
     return server

@@ -22,16 +22,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")
+
+
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
     parser.add_argument("--enforce-aws-limits", action="store_true",
-                        default=os.environ.get("ENFORCE_AWS_LIMITS", "") not in ("", "0", "false"),
+                        default=_flag("ENFORCE_AWS_LIMITS"),
                         help="apply API Gateway/Lambda limits: 6 MB payloads (413), 29 s timeout (504)")
     parser.add_argument("--instances", type=int, default=4, help="concurrent 'Lambda instances'")
-    parser.add_argument("--tls", action="store_true",
+    parser.add_argument("--tls", action="store_true", default=_flag("TLS"),
                         help="also serve HTTPS (self-signed certificate) on the same port")
     return parser.parse_args(argv)
 

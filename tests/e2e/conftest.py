@@ -20,8 +20,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def tls_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The same stack over HTTPS with a self-signed certificate (the docker CLI never uses plain HTTP)."""
-    with local_stack(tmp_path_factory.mktemp("tls"), "--tls") as running:
+    """The same stack over HTTPS with a self-signed certificate (the docker CLI never uses plain HTTP),
+    switched on as the README says: TLS=1 make run."""
+    with local_stack(tmp_path_factory.mktemp("tls"), env_extra={"TLS": "1"}) as running:
         yield running
 
 

@@ -54,7 +54,8 @@ def local_stack(tmp: Path, *extra: str, env_extra: dict[str, str] | None = None)
             raise RuntimeError(f"launcher did not start:\n{log.read_text()}")
         time.sleep(0.2)
     try:
-        yield Stack(f"127.0.0.1:{port}", log, "https" if "--tls" in extra else "http")
+        tls = "--tls" in extra or env.get("TLS") == "1"
+        yield Stack(f"127.0.0.1:{port}", log, "https" if tls else "http")
     finally:
         process.send_signal(signal.SIGINT)
         try:
