@@ -18,7 +18,7 @@ from chalicelib.auth import service as auth_service
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError, internal_error_body
 from chalicelib.http import JSON, HttpRequest, HttpResponse
-from chalicelib.observability import logger, metrics, tracer
+from chalicelib.observability import log_invocation, logger, metrics, tracer
 from chalicelib.registry import api as registry_api
 
 app = Chalice(app_name="harbor-serverless")
@@ -30,7 +30,9 @@ ANY_CONTENT = ["*/*"]  # blobs, manifests of any media type: the service validat
 def observe(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """One JSON log line per request, with the API Gateway request id; metrics flushed per request."""
     context = event.context or {}
-    logger.append_keys(request_id=context.get("requestId"), method=event.method, path=context.get("path"))
+    # The path as the client sent it below the stage (the context's path starts with the stage name).
+    log_invocation(app.lambda_context, request_id=context.get("requestId"), method=event.method,
+                   path=event.to_original_event().get("path"))
     started = time.perf_counter()
     response = get_response(event)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.observability import logger
+from chalicelib.observability import lambda_handler, logger
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     bootstrap.run()
     logger.info("bootstrap complete")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.export import tasks
-from chalicelib.observability import logger
+from chalicelib.observability import lambda_handler
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return tasks.run(event)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.observability import logger
+from chalicelib.observability import lambda_handler, logger
 from chalicelib.scan import jobs
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     failures = []
     for record in event.get("Records", []):

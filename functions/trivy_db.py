@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.observability import logger
+from chalicelib.observability import lambda_handler, logger
 from chalicelib.scan import trivy
 
 
-@logger.inject_lambda_context
+@lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     source = trivy.refresh_db()
     logger.info("trivy DB refreshed", extra={"source": source})

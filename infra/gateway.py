@@ -20,6 +20,7 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -225,6 +226,13 @@ def make_handler(gateway: Gateway, body_timeout: float = 10.0) -> type[BaseHTTPR
             self.send_error(405, "Method Not Allowed")
 
         def _serve(self) -> None:
+            self.server.request_started()  # type: ignore[attr-defined]
+            try:
+                self._answer()
+            finally:
+                self.server.request_finished()  # type: ignore[attr-defined]
+
+        def _answer(self) -> None:
             self.connection.settimeout(body_timeout)
             try:
                 body = _read_body(self)
@@ -266,14 +274,33 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     tls: ssl.SSLContext | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.tls and request.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS handshake record
             request = self.tls.wrap_socket(request, server_side=True)
         super().finish_request(request, client_address)
 
+    def request_started(self) -> None:
+        with self._idle:
+            self._in_flight += 1
+
+    def request_finished(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no request is being served (True), or `timeout` seconds (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
 
 def serve(gateway: Gateway, host: str, port: int, tls: ssl.SSLContext | None = None,
-          body_timeout: float = 10.0) -> ThreadingHTTPServer:
+          body_timeout: float = 10.0) -> _Server:
     server = _Server((host, port), make_handler(gateway, body_timeout))
     server.tls = tls
     return server

@@ -6,12 +6,15 @@
    and puts trivy's DB into S3 (the offline DB in infra/trivy-db unless TRIVY_DB_SOURCE says otherwise);
 4. runs the template's functions in this process: their SQS event sources are polled (scan jobs),
    schedules fired, and the emulator's state machines (CVE export) call them in-process;
-5. serves the Chalice app through the local API Gateway until Ctrl-C, then stops what it started.
+5. serves the Chalice app through the local API Gateway until Ctrl-C or SIGTERM, then lets requests in
+   flight finish (a few seconds), saves the state and exits.
+The embedded emulator's state is restored from DATA_DIR at start and saved there as it changes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -20,6 +23,7 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+GRACE_SECONDS = 5.0  # how long requests in flight may take to finish when the launcher stops
 
 
 def _flag(name: str) -> bool:
@@ -35,6 +39,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         default=_flag("ENFORCE_AWS_LIMITS"),
                         help="apply API Gateway/Lambda limits: 6 MB payloads (413), 29 s timeout (504)")
     parser.add_argument("--instances", type=int, default=4, help="concurrent 'Lambda instances'")
+    parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", str(ROOT / ".data")),
+                        help="where the embedded emulator's state is kept between runs (infra/snapshot.py)")
+    parser.add_argument("--snapshot-seconds", type=float, default=float(os.environ.get("SNAPSHOT_SECONDS", "5")),
+                        help="how often changed state is saved (what a kill -9 can lose)")
     parser.add_argument("--tls", action="store_true", default=_flag("TLS"),
                         help="also serve HTTPS (self-signed certificate) on the same port")
     return parser.parse_args(argv)
@@ -56,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        from infra import emulator as emulation
+
+        emulation.serialize_dynamodb()  # one DynamoDB request at a time, atomic as on AWS
+        emulation.track_changes()  # snapshots are taken only after writes
         # State machines run for real (moto's ASL interpreter); their Lambda tasks reach our handlers.
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log is noise
@@ -67,18 +79,26 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRIVY_DB_SOURCE", str(ROOT / "infra" / "trivy-db"))
     from chalicelib import bootstrap
     from chalicelib.scan import trivy
-    from infra import functions, gateway, resources, tls
+    from infra import functions, gateway, resources, snapshot, tls
 
     context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
     resources.create_all(context)
     os.environ.update(context.environment())
+    stop = threading.Event()
+    snapshots = None
+    if emulator:  # an emulator of our own keeps its state in DATA_DIR (LocalStack or AWS keep their own)
+        snapshots = snapshot.Snapshots(context, Path(args.data_dir))
+        restored = snapshots.restore()
+        print(f"State in {args.data_dir} ({'restored' if restored else 'new'})", flush=True)
     bootstrap.run()
     trivy.refresh_db()
-    stop = threading.Event()
     local = functions.LocalFunctions(context)
     if emulator:
         local.dispatch_lambda_invocations()
     local.start(stop)
+    if snapshots:
+        snapshots.save()
+        snapshots.run_every(args.snapshot_seconds, stop)
     server = gateway.serve(gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
                            args.host, args.port, tls.self_signed_context(args.host) if args.tls else None)
     url = f"{'https' if args.tls else 'http'}://{args.host}:{server.server_address[1]}"
@@ -89,17 +109,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.shutdown()
-        if emulator:
-            emulator.stop()
-        print("stopped", flush=True)
-    return 0
+    stop.set()
+    server.shutdown()  # no new requests; those in flight get a few seconds to be answered
+    answered = server.drain(GRACE_SECONDS)
+    if snapshots:
+        snapshots.save()
+    print("stopped" if answered else "stopped (requests still in flight were closed)", flush=True)
+    # Leave at once: the interpreter's teardown of the emulator's in-memory state takes minutes, and
+    # every thread left is a daemon of ours whose work is saved or answered.
+    os._exit(0)
 
 
 if __name__ == "__main__":

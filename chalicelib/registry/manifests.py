@@ -58,7 +58,10 @@ def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> Sto
 def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str, str | None]:
     """Store a manifest (and move the tag when the reference is one). Returns (digest, subject).
 
-    The artifact, tag and repository records Harbor's API shows are written in the same transaction.
+    The artifact, tag and repository records Harbor's API shows are written in the same transaction,
+    conditional on the manifest being as it was read: a concurrent push or delete of the same digest
+    makes it read again, so the repository's artifact count and the children's parent counts change
+    exactly once per artifact, whatever the interleaving.
     """
     cfg = settings()
     if len(body) > cfg.manifest_max_bytes:
@@ -68,28 +71,43 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     if is_digest(reference) and digest != reference:
         raise ServiceError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
     tag = None if is_digest(reference) else reference
-    state = _state(name, digest, tag, parsed)
     config_digest = artifacts.config_digest(parsed)
     config = objects.get(objects.blob_key(config_digest)) if config_digest else None
-    info = artifacts.describe(parsed, len(body), config, state.child_ids)
+    stored_body: dict[str, object] = {"body": body}
+    if len(body) > cfg.manifest_inline_max_bytes:
+        stored_body = {"object_key": objects.manifest_key(digest)}
+        objects.put(objects.manifest_key(digest), body)
+    for _ in range(_WRITE_ATTEMPTS):
+        state = _state(name, digest, tag, parsed)
+        try:
+            _write(name, digest, tag, parsed, state, artifacts.describe(parsed, len(body), config, state.child_ids),
+                   len(body), stored_body)
+        except metadata.ConditionFailed:
+            continue  # pushed or deleted concurrently: read the new state and write again
+        return digest, parsed.subject.digest if parsed.subject else None
+    raise ServiceError("TOOMANYREQUESTS", f"{name}@{digest} is being changed concurrently; retry", status=429)
+
+
+_WRITE_ATTEMPTS = 8
+
+
+def _write(name: str, digest: str, tag: str | None, parsed: formats.ParsedManifest, state: _State,
+           info: artifacts.ArtifactInfo, size: int, stored_body: dict[str, object]) -> None:
     now = clock.iso()
     previous = state.manifest or {}
     item: metadata.Item = {
         "PK": keys.repository(name), "SK": keys.manifest(digest), "digest": digest,
-        "media_type": parsed.media_type, "size": len(body), "created": previous.get("created", now),
+        "media_type": parsed.media_type, "size": size, "created": previous.get("created", now),
         "artifact_type": parsed.artifact_type, "subject": parsed.subject.digest if parsed.subject else None,
         "blobs": [b.digest for b in parsed.blobs] or None, "children": [c.digest for c in parsed.children] or None,
         "artifact_id": previous.get("artifact_id") or metadata.next_id("artifact"), "push_time": now,
         "type": info.type, "artifact_size": info.size, "extra_attrs": json.dumps(info.extra_attrs),
         "annotations": _small_json(parsed.annotations), "references": json.dumps(info.references),
-        "parent_count": previous.get("parent_count"), "signature_of": _cosign_subject(tag, parsed),
+        "parent_count": previous.get("parent_count"), "signature_of": _cosign_subject(tag, parsed), **stored_body,
     }
-    if len(body) > cfg.manifest_inline_max_bytes:
-        item["object_key"] = objects.manifest_key(digest)
-        objects.put(item["object_key"], body)
-    else:
-        item["body"] = body
-    operations = [metadata.put_op(item), _catalog_op(name, state, now, 0 if state.manifest else 1)]
+    new = state.manifest is None
+    operations = [metadata.put_op(item, if_absent=new, must_exist=not new),
+                  _catalog_op(name, state, now, 1 if new else 0)]
     if tag:
         tag_id = state.tag["tag_id"] if state.tag and "tag_id" in state.tag else metadata.next_id("tag")
         operations.append(metadata.put_op({"PK": keys.repository(name), "SK": keys.tag(tag), "digest": digest,
@@ -97,13 +115,12 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     if parsed.subject:
         operations.append(metadata.put_op({
             "PK": keys.repository(name), "SK": keys.referrer(parsed.subject.digest, digest),
-            "descriptor": json.dumps(_referrer_descriptor(digest, len(body), parsed)),
+            "descriptor": json.dumps(_referrer_descriptor(digest, size, parsed)),
             "artifact_type": parsed.artifact_type or ""}))
-    children = [] if state.manifest else [c.digest for c in parsed.children]
+    children = [c.digest for c in parsed.children] if new else []
     metadata.transact(operations + _parent_count_ops(name, children[:_CHILDREN_IN_MAIN_TRANSACTION], 1))
     for start in range(_CHILDREN_IN_MAIN_TRANSACTION, len(children), 100):
         metadata.transact(_parent_count_ops(name, children[start:start + 100], 1))
-    return digest, parsed.subject.digest if parsed.subject else None
 
 
 _COSIGN_TAG = re.compile(r"sha256-([a-f0-9]{64})\.sig")
@@ -144,7 +161,7 @@ def _state(name: str, digest: str, tag: str | None, parsed: formats.ParsedManife
     wanted = {(repo, keys.blob(b.digest)): b.digest for b in parsed.blobs}
     wanted |= {(repo, keys.manifest(c.digest)): c.digest for c in parsed.children}
     own = [(repo, keys.manifest(digest)), (keys.CATALOG, name)] + ([(repo, keys.tag(tag))] if tag else [])
-    found = {(i["PK"], i["SK"]): i for i in metadata.batch_get([*wanted, *own])}
+    found = {(i["PK"], i["SK"]): i for i in metadata.batch_get([*wanted, *own], consistent=True)}
     missing = [d for k, d in wanted.items() if k not in found]
     if missing:
         raise ServiceError("MANIFEST_BLOB_UNKNOWN", detail={"digests": sorted(missing)})
@@ -190,7 +207,9 @@ def delete(name: str, reference: str) -> None:
     if item is None:
         raise _unknown(reference)
     tags, _ = metadata.query(keys.repository(name), keys.TAG_PREFIX, projection="PK, SK, digest")
-    operations = [metadata.delete_op(keys.repository(name), keys.manifest(reference)),
+    # The first transaction deletes the manifest only if it is still there: of two concurrent deletes,
+    # one counts it out; the other finds it gone.
+    operations = [metadata.delete_op(keys.repository(name), keys.manifest(reference), must_exist=True),
                   metadata.update_op(keys.CATALOG, name, "ADD artifact_count :n", {":n": -1})]
     operations += [metadata.delete_op(t["PK"], t["SK"]) for t in tags if t["digest"] == reference]
     if item.get("subject"):
@@ -199,7 +218,11 @@ def delete(name: str, reference: str) -> None:
         (keys.repository(name), keys.manifest(c)) for c in item.get("children") or [])}
     operations += _parent_count_ops(name, [c for c in item.get("children") or []
                                            if keys.manifest(c) in existing_children], -1)
-    for start in range(0, len(operations), 100):  # one transaction holds at most 100 operations
+    try:
+        metadata.transact(operations[:100])
+    except metadata.ConditionFailed as error:
+        raise _unknown(reference) from error
+    for start in range(100, len(operations), 100):  # one transaction holds at most 100 operations
         metadata.transact(operations[start:start + 100])
     labels.detach_all(name, reference)
     for accessory in accessory_digests(name, reference):

@@ -46,15 +46,16 @@ def get(pk: str, sk: str, consistent: bool = False) -> Item | None:
     return _from_ddb(raw["Item"]) if "Item" in raw else None
 
 
-def batch_get(keys: Iterable[tuple[str, str]], attributes: Iterable[str] | None = None) -> list[Item]:
+def batch_get(keys: Iterable[tuple[str, str]], attributes: Iterable[str] | None = None, *,
+              consistent: bool = False) -> list[Item]:
     """Read many items (100 per call, unprocessed keys retried); missing items are simply absent.
     `attributes` limits what is read (besides the keys)."""
     pending = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
     found: list[Item] = []
-    projection: dict[str, Any] = {}
+    projection: dict[str, Any] = {"ConsistentRead": True} if consistent else {}
     if attributes is not None:
         names = {f"#p{i}": name for i, name in enumerate(["PK", "SK", *attributes])}
-        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        projection |= {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     while pending:
         request = {_table(): {"Keys": pending[:100], **projection}}
         pending = pending[100:]
@@ -196,15 +197,20 @@ def next_id(counter: str) -> int:
 
 
 # Transaction operations: build with put_op/delete_op/update_op, run with transact().
-def put_op(item: Item, *, if_absent: bool = False) -> dict[str, Any]:
+def put_op(item: Item, *, if_absent: bool = False, must_exist: bool = False) -> dict[str, Any]:
     op: dict[str, Any] = {"TableName": _table(), "Item": _to_ddb(item)}
     if if_absent:
         op["ConditionExpression"] = "attribute_not_exists(PK)"
+    elif must_exist:
+        op["ConditionExpression"] = "attribute_exists(PK)"
     return {"Put": op}
 
 
-def delete_op(pk: str, sk: str) -> dict[str, Any]:
-    return {"Delete": {"TableName": _table(), "Key": key(pk, sk)}}
+def delete_op(pk: str, sk: str, *, must_exist: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk)}
+    if must_exist:
+        op["ConditionExpression"] = "attribute_exists(PK)"
+    return {"Delete": op}
 
 
 def update_op(pk: str, sk: str, expression: str, values: Item, *, must_exist: bool = False) -> dict[str, Any]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import oras.client
 import pytest
+import requests
 
+from tests.support.images import write_layout
 from tests.support.stack import ADMIN, Stack, local_stack
 
 
@@ -45,3 +50,23 @@ def oras_client(stack: Stack) -> oras.client.OrasClient:
     client = oras.client.OrasClient(hostname=stack.host, insecure=True)
     client.auth.set_basic_auth(*ADMIN)
     return client
+
+
+GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
+
+
+def push(stack: Stack, tmp_path: Path, image: Any, target: str) -> None:
+    source = write_layout(tmp_path / target.replace("/", "_").replace(":", "_"), {"t": image})
+    run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", ":".join(ADMIN), f"oci:{source}:t",
+        f"docker://{stack.host}/{target}")
+
+
+def wait_for_report(stack: Stack, path: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = requests.get(f"{stack.url}/api/v2.0{path}/additions/vulnerabilities", auth=ADMIN, timeout=30)
+        assert reply.status_code == 200, reply.text
+        if reply.json():
+            return reply.json()[GENERIC]
+        assert time.monotonic() < deadline, f"no report for {path} after {timeout} s"
+        time.sleep(0.5)

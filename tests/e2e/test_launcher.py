@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +12,11 @@ from pathlib import Path
 import boto3
 import requests
 
-from tests.e2e.conftest import ADMIN, Stack
+from tests.e2e.conftest import ADMIN, Stack, push, wait_for_report
+from tests.support.images import sha256
 from tests.support.net import free_port, wait_for_http
 from tests.support.stack import local_stack
+from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318, findings
 
 
 def test_uses_an_external_endpoint_and_starts_no_emulator(tmp_path: Path) -> None:
@@ -39,7 +43,51 @@ def test_every_request_logs_one_json_line_with_its_request_id(stack: Stack) -> N
     requests_logged = [entry for entry in lines if entry.get("message") == "request"]
     assert requests_logged
     last = requests_logged[-1]
-    assert last["path"] == "/api/v2/" and last["status"] == 200 and last["method"] == "GET"
+    assert last["path"] == "/v2/" and last["status"] == 200 and last["method"] == "GET"
+    assert last["function_name"] == "harbor-serverless-dev"  # the API's, never a function's run in-process
     assert len(last["request_id"]) == 36
     json_lines = [line for line in stack.log.read_text().splitlines() if line.startswith("{")]
     assert not [line for line in json_lines if "Harbor12345" in line or "Basic " in line]  # no secret logged
+
+
+def test_a_restart_serves_the_same_images_users_tokens_and_reports(tmp_path: Path) -> None:
+    data = {"DATA_DIR": str(tmp_path / "kept")}
+    image = alpine_318()
+    with local_stack(tmp_path / "first", env_extra=data) as stack:
+        push(stack, tmp_path, image, "library/alpine:3.18")
+        created = requests.post(f"{stack.url}/api/v2.0/users", auth=ADMIN, timeout=30, json={
+            "username": "alice", "password": "Alice12345", "email": "a@example.com", "realname": "Alice"})
+        assert created.status_code == 201, created.text
+        assert requests.post(f"{stack.url}/api/v2.0/projects/library/repositories/alpine/artifacts/3.18/scan",
+                             auth=ADMIN, timeout=30).status_code == 202
+        report = wait_for_report(stack, "/projects/library/repositories/alpine/artifacts/3.18")
+        token = requests.get(f"{stack.url}/service/token?scope=repository:library/alpine:pull", auth=ADMIN,
+                             timeout=30).json()["token"]
+    with local_stack(tmp_path / "second", env_extra=data) as stack:
+        assert "(restored)" in stack.log.read_text()
+        manifest = requests.get(f"{stack.url}/v2/library/alpine/manifests/3.18", timeout=30, headers={
+            "Authorization": f"Bearer {token}", "Accept": "application/vnd.oci.image.manifest.v1+json"})
+        assert manifest.status_code == 200 and manifest.content == image.manifest
+        layer = requests.get(f"{stack.url}/v2/library/alpine/blobs/{sha256(image.layers[0])}", auth=ADMIN, timeout=30)
+        assert layer.status_code == 200 and layer.content == image.layers[0]
+        assert requests.get(f"{stack.url}/api/v2.0/users/current", auth=("alice", "Alice12345"),
+                            timeout=30).status_code == 200
+        again = wait_for_report(stack, "/projects/library/repositories/alpine/artifacts/3.18")
+        assert findings(again) == findings(report) == sorted(ALPINE_318_FINDINGS)
+
+
+def test_a_stop_answers_or_closes_requests_in_flight_and_exits(tmp_path: Path) -> None:
+    with local_stack(tmp_path) as stack:
+        host, port = stack.host.split(":")
+        stalled = socket.create_connection((host, int(port)), timeout=120)
+        stalled.sendall(b"PATCH /v2/library/app/blobs/uploads/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n12")
+        assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=30).status_code == 200  # it is being served
+        assert stack.process is not None
+        stack.process.send_signal(signal.SIGTERM)
+        assert stack.process.wait(timeout=60) == 0
+        try:
+            assert stalled.recv(65536) == b""  # closed at the exit, not left hanging
+        except ConnectionResetError:
+            pass
+        stalled.close()
+        assert "stopped" in stack.log.read_text()

@@ -4,37 +4,14 @@ launcher's in-process scan function, and harborapi reading the results."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
-from typing import Any
 
-import requests
 from harborapi import HarborAsyncClient
 from harborapi.models import ScannerRegistration
 
-from tests.e2e.conftest import ADMIN, Stack, run
-from tests.support.images import write_layout
+from tests.e2e.conftest import ADMIN, GENERIC, Stack, push, wait_for_report
 from tests.support.swagger import validate
 from tests.support.vulnerable import ALPINE_318_FINDINGS, DEBIAN_12_FINDINGS, alpine_318, debian_12, findings
-
-GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
-
-
-def _push(stack: Stack, tmp_path: Path, image: Any, target: str) -> None:
-    source = write_layout(tmp_path / target.replace("/", "_").replace(":", "_"), {"t": image})
-    run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", ":".join(ADMIN), f"oci:{source}:t",
-        f"docker://{stack.host}/{target}")
-
-
-def _wait_for_report(stack: Stack, path: str, timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        reply = requests.get(f"{stack.url}/api/v2.0{path}/additions/vulnerabilities", auth=ADMIN, timeout=30)
-        assert reply.status_code == 200, reply.text
-        if reply.json():
-            return reply.json()[GENERIC]
-        assert time.monotonic() < deadline, f"no report for {path} after {timeout} s"
-        time.sleep(0.5)
 
 
 def test_auto_scan_on_push_and_scan_through_the_api(stack: Stack, tmp_path: Path) -> None:
@@ -42,14 +19,14 @@ def test_auto_scan_on_push_and_scan_through_the_api(stack: Stack, tmp_path: Path
     created = session.post(f"{stack.url}/api/v2.0/projects",
                            json={"project_name": "scanned", "metadata": {"auto_scan": "true"}}, timeout=30)
     assert created.status_code == 201, created.text
-    _push(stack, tmp_path, alpine_318(), "scanned/alpine:3.18")
-    report = _wait_for_report(stack, "/projects/scanned/repositories/alpine/artifacts/3.18")
+    push(stack, tmp_path, alpine_318(), "scanned/alpine:3.18")
+    report = wait_for_report(stack, "/projects/scanned/repositories/alpine/artifacts/3.18")
     assert findings(report) == sorted(ALPINE_318_FINDINGS)
 
-    _push(stack, tmp_path, debian_12(), "library/debian:12")  # library has no auto_scan
+    push(stack, tmp_path, debian_12(), "library/debian:12")  # library has no auto_scan
     scanned = session.post(f"{stack.url}/api/v2.0/projects/library/repositories/debian/artifacts/12/scan", timeout=30)
     assert scanned.status_code == 202, scanned.text
-    assert findings(_wait_for_report(stack, "/projects/library/repositories/debian/artifacts/12")) == sorted(
+    assert findings(wait_for_report(stack, "/projects/library/repositories/debian/artifacts/12")) == sorted(
         DEBIAN_12_FINDINGS)
 
     listed = session.get(f"{stack.url}/api/v2.0/projects/scanned/repositories/alpine/artifacts",

@@ -26,6 +26,7 @@ class Stack:
     log: Path
 
     scheme: str = "http"
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -41,24 +42,28 @@ class Stack:
 def local_stack(tmp: Path, *extra: str, env_extra: dict[str, str] | None = None) -> Iterator[Stack]:
     port, emulator = free_port(), free_port()
     log = tmp / "launcher.log"
+    tmp.mkdir(parents=True, exist_ok=True)
+    log.touch()
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update({"POWERTOOLS_LOG_LEVEL": "INFO", **(env_extra or {})})
-    with log.open("wb") as out:
+    # Throwaway state: each stack keeps its data in its own temporary directory unless told otherwise.
+    env.update({"POWERTOOLS_LOG_LEVEL": "INFO", "DATA_DIR": str(tmp / "data"), **(env_extra or {})})
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.launcher", "--port", str(port), "--emulator-port", str(emulator), *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
-    while b"Registry ready" not in log.read_bytes():
+    started = log.stat().st_size if log.exists() else 0
+    while b"Registry ready" not in log.read_bytes()[started:]:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"launcher did not start:\n{log.read_text()}")
         time.sleep(0.2)
     try:
         tls = "--tls" in extra or env.get("TLS") == "1"
-        yield Stack(f"127.0.0.1:{port}", log, "https" if tls else "http")
+        yield Stack(f"127.0.0.1:{port}", log, "https" if tls else "http", process)
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()

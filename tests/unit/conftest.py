@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from chalicelib import aws, bootstrap
 from chalicelib.auth import tokens
-from infra import functions, gateway, resources
+from infra import emulator, functions, gateway, resources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +63,7 @@ class Client:
 @pytest.fixture
 def stack() -> Iterator[resources.Context]:
     # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
+    emulator.serialize_dynamodb()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         aws.reset()
         tokens.forget_signing_key()

@@ -1,0 +1,55 @@
+"""Counts a user reads stay exact when real clients race: skopeo pushes of one image at once, and
+pushers racing deleters."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.e2e.conftest import Stack, run
+from tests.support.images import make_image, write_layout
+
+CREDS = "admin:Harbor12345"
+
+
+def _push(stack: Stack, layout: Path, repository: str, tag: str) -> None:
+    run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", CREDS, f"oci:{layout}:v1",
+        f"docker://{stack.host}/library/{repository}:{tag}")
+
+
+def _artifact_count(stack: Stack, repository: str) -> int:
+    reply = stack.session().get(f"{stack.url}/api/v2.0/projects/library/repositories/{repository}")
+    assert reply.status_code == 200, reply.text
+    return reply.json()["artifact_count"]
+
+
+def test_ten_pushes_of_one_image_count_one_artifact(stack: Stack, tmp_path: Path) -> None:
+    layout = write_layout(tmp_path / "src", {"v1": make_image("raced")})
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(lambda i: _push(stack, layout, "raced", f"t{i}"), range(10)))
+    assert _artifact_count(stack, "raced") == 1
+    listed = stack.session().get(f"{stack.url}/api/v2.0/projects/library/repositories/raced/artifacts").json()
+    assert len(listed) == 1 and len(listed[0]["tags"]) == 10
+
+
+def test_pushers_racing_deleters_leave_the_count_true(stack: Stack, tmp_path: Path) -> None:
+    image = make_image("churn")
+    layout = write_layout(tmp_path / "src", {"v1": image})
+    _push(stack, layout, "churn", "v1")
+    session = stack.session()
+    manifest_url = f"{stack.url}/v2/library/churn/manifests/{image.digest}"
+
+    def delete(_: int) -> None:
+        answer = session.delete(manifest_url)
+        assert answer.status_code in (202, 404), answer.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        work = [pool.submit(_push, stack, layout, "churn", "v1") for _ in range(4)]
+        work += [pool.submit(delete, i) for i in range(4)]
+        for job in work:
+            job.result()
+    present = session.head(manifest_url).status_code == 200
+    assert _artifact_count(stack, "churn") == (1 if present else 0)
+    # And it stays true from there: one more push makes exactly one artifact.
+    _push(stack, layout, "churn", "v1")
+    assert _artifact_count(stack, "churn") == 1
