@@ -20,6 +20,7 @@ CODES: dict[str, tuple[int, str]] = {
     "MANIFEST_BLOB_UNKNOWN": (400, "manifest references a manifest or blob unknown to registry"),
     "MANIFEST_INVALID": (400, "manifest invalid"),
     "MANIFEST_UNKNOWN": (404, "manifest unknown"),
+    "TAG_INVALID": (400, "manifest tag did not match URI"),
     "NAME_INVALID": (400, "invalid repository name"),
     "NAME_UNKNOWN": (404, "repository name not known to registry"),
     "SIZE_INVALID": (400, "provided length did not match content length"),
@@ -35,6 +36,8 @@ CODES: dict[str, tuple[int, str]] = {
     "METHOD_NOT_ALLOWED": (405, "method not allowed"),
     "CONFLICT": (409, "conflict"),
     "PRECONDITION": (412, "precondition failed"),
+    "VIOLATE_FOREIGN_KEY_CONSTRAINT": (412, "the resource is referenced by others"),
+    "PROJECTPOLICYVIOLATION": (412, "the project's policy refuses this"),
     "UNPROCESSABLE_ENTITY": (422, "unprocessable entity"),
 }
 

@@ -34,5 +34,5 @@ class HttpRequest:
 @dataclass
 class HttpResponse:
     status: int
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | list[str]] = field(default_factory=dict)  # a list: the header repeated
     body: str = ""

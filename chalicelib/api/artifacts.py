@@ -63,8 +63,8 @@ def artifact_json(ctx: ApiContext, project: projects.Project, repository: record
     if bool_param(request, "with_label"):
         found = (labels.get_label(label_id) for label_id in label_ids or [])
         body["labels"] = [label_json(label) for label in found if label]
-    if bool_param(request, "with_scan_overview"):
-        body["scan_overview"] = scan_overview or {}
+    if bool_param(request, "with_scan_overview") and scan_overview:  # never scanned: no field at all, as Harbor
+        body["scan_overview"] = scan_overview
     if bool_param(request, "with_accessory") is not False:  # Harbor's default: true
         body["accessories"] = [accessory_json(a, artifact) for a in accessories]
     return body

@@ -71,10 +71,9 @@ class ApiContext:
 
 
 def respond(status: int, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
-    """A JSON answer. An empty answer is not labelled JSON (Harbor sends no Content-Type; API Gateway
-    would fill in application/json, and clients such as harborapi would then try to parse it)."""
+    """A JSON answer. An empty answer carries no Content-Type, as Harbor's (go-swagger writes none)."""
     if body is None:
-        return HttpResponse(status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}, "")
+        return HttpResponse(status, dict(headers or {}), "")
     return HttpResponse(status, {"Content-Type": JSON, **(headers or {})}, json.dumps(body))
 
 

@@ -71,24 +71,41 @@ def require_login(principal: Principal, base_url: str) -> None:
         raise _unauthorized(base_url, None, basic=principal.rejected_credentials)
 
 
+def _sent_credentials(principal: Principal) -> bool:
+    """Whether the request carried an Authorization header (Harbor then challenges for Basic)."""
+    return not principal.anonymous or principal.rejected_credentials or principal.granted is not None
+
+
+def repository_scope(name: str, action: str) -> str:
+    return f"repository:{name}:{'pull,push' if action == 'push' else action}"
+
+
+def denied(principal: Principal, base_url: str, name: str, action: str, *scopes: str,
+           bearer: bool = False) -> ServiceError:
+    """Harbor's refusal on /v2/ (v2auth): 401 for every caller, its message, and a challenge: Basic when
+    credentials were sent (unless `bearer`), else Bearer with the scopes that would do."""
+    return _unauthorized(base_url, " ".join(scopes or (repository_scope(name, action),)),
+                         f"unauthorized to access repository: {name}, action: {action}",
+                         basic=_sent_credentials(principal) and not bearer)
+
+
 def require_repository(principal: Principal, name: str, action: str, base_url: str) -> Project | None:
     """Raise unless the principal may perform `action` (pull, push, delete) on repository `name`.
     Returns the project when deciding needed to read it (a token decides alone: None)."""
-    scope = f"repository:{name}:{'pull,push' if action == 'push' else action}"
     if principal.granted is not None:
         if token_allows(principal, "repository", name, action):
             return None
         # Denied: this path may read the project, to tell a missing project from missing rights.
         require_project(name)
-        raise _unauthorized(base_url, scope, "insufficient scope", basic=True)
+        raise denied(principal, base_url, name, action)
     if principal.anonymous:
         project = get_project(project_of(name))  # public projects answer anonymous pulls
         if project is None or not allows(project_actions(principal, project), action):
-            raise _unauthorized(base_url, scope, basic=principal.rejected_credentials)
+            raise denied(principal, base_url, name, action)
         return project
     project = require_project(name)
     if not allows(project_actions(principal, project), action):
-        raise ServiceError("DENIED", f"{principal.username} may not {action} {name}")
+        raise denied(principal, base_url, name, action)
     return project
 
 
@@ -100,14 +117,11 @@ def holds(principal: Principal, project: Project, name: str, action: str) -> boo
 
 
 def require_catalog(principal: Principal, base_url: str) -> None:
-    if principal.granted is not None:
-        if token_allows(principal, "registry", "catalog", "*"):
-            return
-        raise _unauthorized(base_url, None, "insufficient scope", basic=True)
-    if principal.anonymous:
-        raise _unauthorized(base_url, None, basic=True)  # Harbor challenges Basic on the catalog
-    if not principal.sysadmin:
-        raise ServiceError("DENIED", "only system administrators may list the catalog")
+    """System admins only; Harbor challenges Basic on the catalog, whoever asks."""
+    allowed = token_allows(principal, "registry", "catalog", "*") if principal.granted is not None \
+        else principal.sysadmin
+    if not allowed:
+        raise _unauthorized(base_url, None, "unauthorized to list catalog", basic=True)
 
 
 def require_project(name: str) -> Project:
@@ -162,8 +176,10 @@ def token_response(request: HttpRequest) -> HttpResponse:
     if principal.granted is not None:
         raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token", basic=True)
     scopes = token_scopes(request.params("scope"))
-    if principal.anonymous and not scopes:  # `docker login` with wrong credentials
-        raise _unauthorized(request.base_url, None, "invalid username or password", basic=True)
+    if principal.anonymous and not scopes:
+        # `docker login` with wrong credentials (or a disabled robot): Harbor's empty 401, which docker
+        # shows as "unauthorized: authentication required".
+        return HttpResponse(401, {"Www-Authenticate": 'Basic realm="harbor"'})
     access = grant(principal, scopes)
     return HttpResponse(200, {"Content-Type": "application/json"},
                         json.dumps(tokens.issue(principal.username, access)))

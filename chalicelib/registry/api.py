@@ -8,13 +8,13 @@ from functools import cached_property
 
 from chalicelib.audit import log as audit
 from chalicelib.auth import service as auth
-from chalicelib.auth.access import Principal
+from chalicelib.auth.access import Principal, token_allows
 from chalicelib.errors import ServiceError
 from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.projects import Project
 from chalicelib.registry import blobs, listing, manifests, policies, uploads
 from chalicelib.registry.digests import is_digest, parse_digest
-from chalicelib.registry.names import Route, parse_route, validate_name
+from chalicelib.registry.names import Route, parse_route, validate_name, validate_tag
 from chalicelib.scan import jobs
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
@@ -106,13 +106,26 @@ def _policy_bypass(call: Call) -> bool:
 
 def _put_manifest(call: Call) -> HttpResponse:
     name, reference = call.route.name, call.route.ref
-    digest, subject = manifests.put(name, reference, call.request.header("content-type") or "", call.request.body)
+    tags = _tag_parameters(call) if is_digest(reference) else []
+    digest, subject = manifests.put(name, reference, call.request.header("content-type") or "", call.request.body,
+                                    tags)
     audit.record(call.project, "create", "artifact", f"{name}:{reference}", call.principal.username)
     jobs.on_push(call.project, name, digest, call.request.base_url)
-    headers = {"Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest}
+    headers: dict[str, str | list[str]] = {"Location": f"/v2/{name}/manifests/{digest}",
+                                           "Docker-Content-Digest": digest}
     if subject:
         headers["OCI-Subject"] = subject
+    if tags:
+        headers["OCI-Tag"] = tags  # one header per tag (distribution-spec 1.1)
     return HttpResponse(201, headers)
+
+
+def _tag_parameters(call: Call) -> list[str]:
+    """The `tag` query parameters of a PUT by digest (distribution-spec 1.1), each a valid tag."""
+    tags = list(dict.fromkeys(call.request.params("tag")))
+    if len(tags) > manifests.MAX_TAGS_PER_PUT:
+        raise ServiceError("TAG_INVALID", f"at most {manifests.MAX_TAGS_PER_PUT} tags per request")
+    return [validate_tag(tag) for tag in tags]
 
 
 def _delete_manifest(call: Call) -> HttpResponse:
@@ -151,8 +164,7 @@ def _start_upload(call: Call) -> HttpResponse:
     mount, source = call.request.param("mount"), call.request.param("from")
     if mount and source:
         digest = parse_digest(mount)
-        may_pull = _may_pull(call.principal, source, call.request.base_url)
-        if may_pull and blobs.mount(call.route.name, digest, source) is not None:
+        if _may_pull(call, validate_name(source)) and blobs.mount(call.route.name, digest, source) is not None:
             return _created(call.route.name, digest)
     digest_param = call.request.param("digest")
     if digest_param:
@@ -163,10 +175,17 @@ def _start_upload(call: Call) -> HttpResponse:
     return HttpResponse(202, {**uploads.progress_headers(session), "Content-Length": "0"})
 
 
-def _may_pull(principal: Principal, source: str, base_url: str) -> bool:
-    """Mounting needs pull on the source; without it the client just gets a normal upload."""
+def _may_pull(call: Call, source: str) -> bool:
+    """Mounting needs pull on the source. A token without it is answered 401 with a challenge for both
+    scopes, as distribution does, so the client can get a token that mounts; a caller who simply
+    lacks the right gets a normal upload."""
+    principal, base_url = call.principal, call.request.base_url
+    if principal.granted is not None and not token_allows(principal, "repository", source, "pull"):
+        target = auth.repository_scope(call.route.name, "push")
+        raise auth.denied(principal, base_url, source, "pull", target, auth.repository_scope(source, "pull"),
+                          bearer=True)
     try:
-        auth.require_repository(principal, validate_name(source), "pull", base_url)
+        auth.require_repository(principal, source, "pull", base_url)
     except ServiceError:
         return False
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib import clock, labels
@@ -55,8 +56,10 @@ def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> Sto
     return StoredManifest(digest, item["media_type"], int(item["size"]), body)
 
 
-def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str, str | None]:
-    """Store a manifest (and move the tag when the reference is one). Returns (digest, subject).
+def put(name: str, reference: str, content_type: str, body: bytes,
+        extra_tags: Sequence[str] = ()) -> tuple[str, str | None]:
+    """Store a manifest and move the tags to it: the reference when it is a tag, and `extra_tags`
+    (OCI's `?tag=` on a PUT by digest). Returns (digest, subject).
 
     The artifact, tag and repository records Harbor's API shows are written in the same transaction,
     conditional on the manifest being as it was read: a concurrent push or delete of the same digest
@@ -70,7 +73,7 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
     digest = digest_of(body, algorithm_of(reference) if is_digest(reference) else "sha256")
     if is_digest(reference) and digest != reference:
         raise ServiceError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
-    tag = None if is_digest(reference) else reference
+    tags = list(dict.fromkeys([*([] if is_digest(reference) else [reference]), *extra_tags]))
     config_digest = artifacts.config_digest(parsed)
     config = objects.get(objects.blob_key(config_digest)) if config_digest else None
     stored_body: dict[str, object] = {"body": body}
@@ -78,9 +81,9 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
         stored_body = {"object_key": objects.manifest_key(digest)}
         objects.put(objects.manifest_key(digest), body)
     for _ in range(_WRITE_ATTEMPTS):
-        state = _state(name, digest, tag, parsed)
+        state = _state(name, digest, tags, parsed)
         try:
-            _write(name, digest, tag, parsed, state, artifacts.describe(parsed, len(body), config, state.child_ids),
+            _write(name, digest, tags, parsed, state, artifacts.describe(parsed, len(body), config, state.child_ids),
                    len(body), stored_body)
         except metadata.ConditionFailed:
             continue  # pushed or deleted concurrently: read the new state and write again
@@ -91,7 +94,7 @@ def put(name: str, reference: str, content_type: str, body: bytes) -> tuple[str,
 _WRITE_ATTEMPTS = 8
 
 
-def _write(name: str, digest: str, tag: str | None, parsed: formats.ParsedManifest, state: _State,
+def _write(name: str, digest: str, tags: list[str], parsed: formats.ParsedManifest, state: _State,
            info: artifacts.ArtifactInfo, size: int, stored_body: dict[str, object]) -> None:
     now = clock.iso()
     previous = state.manifest or {}
@@ -103,13 +106,14 @@ def _write(name: str, digest: str, tag: str | None, parsed: formats.ParsedManife
         "artifact_id": previous.get("artifact_id") or metadata.next_id("artifact"), "push_time": now,
         "type": info.type, "artifact_size": info.size, "extra_attrs": json.dumps(info.extra_attrs),
         "annotations": _small_json(parsed.annotations), "references": json.dumps(info.references),
-        "parent_count": previous.get("parent_count"), "signature_of": _cosign_subject(tag, parsed), **stored_body,
+        "parent_count": previous.get("parent_count"), "signature_of": _cosign_subject(tags, parsed), **stored_body,
     }
     new = state.manifest is None
     operations = [metadata.put_op(item, if_absent=new, must_exist=not new),
                   _catalog_op(name, state, now, 1 if new else 0)]
-    if tag:
-        tag_id = state.tag["tag_id"] if state.tag and "tag_id" in state.tag else metadata.next_id("tag")
+    for tag in tags:
+        existing = state.tags.get(tag) or {}
+        tag_id = existing.get("tag_id") or metadata.next_id("tag")
         operations.append(metadata.put_op({"PK": keys.repository(name), "SK": keys.tag(tag), "digest": digest,
                                            "tag_id": tag_id, "updated": now}))
     if parsed.subject:
@@ -118,8 +122,9 @@ def _write(name: str, digest: str, tag: str | None, parsed: formats.ParsedManife
             "descriptor": json.dumps(_referrer_descriptor(digest, size, parsed)),
             "artifact_type": parsed.artifact_type or ""}))
     children = [c.digest for c in parsed.children] if new else []
-    metadata.transact(operations + _parent_count_ops(name, children[:_CHILDREN_IN_MAIN_TRANSACTION], 1))
-    for start in range(_CHILDREN_IN_MAIN_TRANSACTION, len(children), 100):
+    room = _TRANSACTION_LIMIT - len(operations)  # children that fit beside the manifest's own writes
+    metadata.transact(operations + _parent_count_ops(name, children[:room], 1))
+    for start in range(room, len(children), 100):
         metadata.transact(_parent_count_ops(name, children[start:start + 100], 1))
 
 
@@ -127,13 +132,13 @@ _COSIGN_TAG = re.compile(r"sha256-([a-f0-9]{64})\.sig")
 COSIGN_LAYER = "application/vnd.dev.cosign.simplesigning.v1+json"
 
 
-def _cosign_subject(tag: str | None, parsed: formats.ParsedManifest) -> str | None:
+def _cosign_subject(tags: list[str], parsed: formats.ParsedManifest) -> str | None:
     """cosign's tag convention (the only one Harbor 2.6 knows): a manifest tagged sha256-<hex>.sig
     with a simplesigning layer signs sha256:<hex> in the same repository."""
-    match = _COSIGN_TAG.fullmatch(tag or "")
-    if match and any(b.media_type == COSIGN_LAYER for b in parsed.blobs):
-        return f"sha256:{match[1]}"
-    return None
+    if not any(b.media_type == COSIGN_LAYER for b in parsed.blobs):
+        return None
+    match = next(filter(None, (_COSIGN_TAG.fullmatch(tag) for tag in tags)), None)
+    return f"sha256:{match[1]}" if match else None
 
 
 def _small_json(value: object) -> str | None:
@@ -143,31 +148,32 @@ def _small_json(value: object) -> str | None:
 
 
 _ANNOTATIONS_INLINE_MAX = 16_384
-# A transaction holds 100 operations: the manifest, catalog, tag and referrer take 4.
-_CHILDREN_IN_MAIN_TRANSACTION = 96
+_TRANSACTION_LIMIT = 100  # DynamoDB's; the manifest, catalog, tags and referrer come first
+MAX_TAGS_PER_PUT = 20
 
 
 @dataclass(frozen=True)
 class _State:
     manifest: metadata.Item | None
-    tag: metadata.Item | None
+    tags: dict[str, metadata.Item]  # the tag items that exist, by tag
     catalog: metadata.Item | None
     child_ids: dict[str, int]
 
 
-def _state(name: str, digest: str, tag: str | None, parsed: formats.ParsedManifest) -> _State:
+def _state(name: str, digest: str, tags: list[str], parsed: formats.ParsedManifest) -> _State:
     """One BatchGet: the referenced blobs and children (all must exist), and the records a push updates."""
     repo = keys.repository(name)
     wanted = {(repo, keys.blob(b.digest)): b.digest for b in parsed.blobs}
     wanted |= {(repo, keys.manifest(c.digest)): c.digest for c in parsed.children}
-    own = [(repo, keys.manifest(digest)), (keys.CATALOG, name)] + ([(repo, keys.tag(tag))] if tag else [])
+    own = [(repo, keys.manifest(digest)), (keys.CATALOG, name), *((repo, keys.tag(tag)) for tag in tags)]
     found = {(i["PK"], i["SK"]): i for i in metadata.batch_get([*wanted, *own], consistent=True)}
     missing = [d for k, d in wanted.items() if k not in found]
     if missing:
         raise ServiceError("MANIFEST_BLOB_UNKNOWN", detail={"digests": sorted(missing)})
     child_ids = {found[(repo, keys.manifest(c.digest))]["digest"]: int(found[(repo, keys.manifest(c.digest))].get(
         "artifact_id", 0)) for c in parsed.children}
-    return _State(found.get(own[0]), found.get((repo, keys.tag(tag))) if tag else None, found.get(own[1]), child_ids)
+    existing_tags = {tag: found[(repo, keys.tag(tag))] for tag in tags if (repo, keys.tag(tag)) in found}
+    return _State(found.get(own[0]), existing_tags, found.get(own[1]), child_ids)
 
 
 def _catalog_op(name: str, state: _State, now: str, new_artifacts: int) -> dict[str, object]:
@@ -206,6 +212,8 @@ def delete(name: str, reference: str) -> None:
     item = metadata.get(keys.repository(name), keys.manifest(reference), consistent=True)
     if item is None:
         raise _unknown(reference)
+    if int(item.get("parent_count") or 0) > 0:  # Harbor's deleteDeeply refuses a referenced root
+        raise ServiceError("VIOLATE_FOREIGN_KEY_CONSTRAINT", "the deleting artifact is referenced by others")
     tags, _ = metadata.query(keys.repository(name), keys.TAG_PREFIX, projection="PK, SK, digest")
     # The first transaction deletes the manifest only if it is still there: of two concurrent deletes,
     # one counts it out; the other finds it gone.

@@ -25,7 +25,7 @@ _BY_ALLOWLIST = ("To continue with pull, please contact your project administrat
 
 
 def _violation(message: str) -> ServiceError:
-    return ServiceError("PROJECTPOLICYVIOLATION", message, status=412)
+    return ServiceError("PROJECTPOLICYVIOLATION", message)
 
 
 def check_pull(project: Project, repository: str, digest: str, bypass: bool) -> None:

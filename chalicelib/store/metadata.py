@@ -41,6 +41,11 @@ def _table() -> str:
     return settings().table_name
 
 
+def check() -> None:
+    """Raise unless the table answers (a read of a key that is never written)."""
+    get("HEALTH", "PROBE")
+
+
 def get(pk: str, sk: str, consistent: bool = False) -> Item | None:
     raw = client("dynamodb").get_item(TableName=_table(), Key=key(pk, sk), ConsistentRead=consistent)
     return _from_ddb(raw["Item"]) if "Item" in raw else None

@@ -71,6 +71,11 @@ def upload(path: str, key: str) -> None:
     client("s3").upload_file(path, _bucket(), key)
 
 
+def check_bucket() -> None:
+    """Raise unless the bucket answers (HeadBucket)."""
+    client("s3").head_bucket(Bucket=_bucket())
+
+
 def etag(key: str) -> str | None:
     try:
         return client("s3").head_object(Bucket=_bucket(), Key=key)["ETag"]

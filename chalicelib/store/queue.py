@@ -11,6 +11,11 @@ from chalicelib.config import settings
 MAX_DELAY_SECONDS = 900  # SQS's limit on DelaySeconds
 
 
+def check() -> None:
+    """Raise unless the job queue answers."""
+    client("sqs").get_queue_attributes(QueueUrl=settings().scan_queue_url, AttributeNames=["QueueArn"])
+
+
 def send(message: dict[str, Any], *, delay_seconds: int = 0) -> None:
     client("sqs").send_message(QueueUrl=settings().scan_queue_url, MessageBody=json.dumps(message),
                                DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))

@@ -85,6 +85,12 @@ def test_index_children_are_references_not_list_entries(client: Client) -> None:
     assert api(client, "GET", "/projects/library/repositories/multi").json()["artifact_count"] == 3
     push_image(client, "library/multi", "amd-only", amd)  # a tagged child is listed in its own right
     assert api(client, "GET", "/projects/library/repositories/multi/artifacts").header("X-Total-Count") == "2"
+    # A child the index references cannot be deleted, by the API or /v2/ (Harbor's 412).
+    refused = api(client, "DELETE", f"/projects/library/repositories/multi/artifacts/{amd.digest}")
+    assert refused.status == 412 and refused.error_codes == ["VIOLATE_FOREIGN_KEY_CONSTRAINT"]
+    assert refused.json()["errors"][0]["message"] == "the deleting artifact is referenced by others"
+    assert client.request("DELETE", f"/v2/library/multi/manifests/{arm.digest}").status == 412
+    assert client.request("HEAD", f"/v2/library/multi/manifests/{arm.digest}").status == 200
     assert client.request("DELETE", f"/v2/library/multi/manifests/{sha256(_index_body(amd, arm))}").status == 202
     orphans = api(client, "GET", "/projects/library/repositories/multi/artifacts").json()
     assert sorted(a["digest"] for a in orphans) == sorted([amd.digest, arm.digest])  # no parent any more

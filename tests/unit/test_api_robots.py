@@ -28,8 +28,8 @@ def test_project_robot_pushes_and_pulls_its_project_only(client: Client) -> None
     image = make_image("robot")
     assert push_image(client, "team/app", "v1", image, auth=robot).status == 201
     assert client.request("GET", "/v2/team/app/manifests/v1", auth=robot).status == 200
-    assert client.request("DELETE", "/v2/team/app/manifests/v1", auth=robot).status == 403
-    assert client.request("POST", "/v2/library/app/blobs/uploads/", auth=robot).status == 403
+    assert client.request("DELETE", "/v2/team/app/manifests/v1", auth=robot).status == 401  # Harbor's v2auth
+    assert client.request("POST", "/v2/library/app/blobs/uploads/", auth=robot).status == 401
     assert client.request("GET", "/v2/library/app/tags/list", auth=robot).status == 404  # public: may pull
     token = client.request("GET", "/service/token?scope=repository:team/app:pull,push", auth=robot).json()["token"]
     claims = jwt.decode(token, options={"verify_signature": False})

@@ -51,7 +51,7 @@ def test_a_system_robot_granted_on_a_project_does_not_follow_its_name(client: Cl
     assert api(client, "DELETE", "/projects/p3").status == 200
     api(client, "POST", "/projects", {"project_name": "p3"}, auth=BOB)
     assert push_image(client, "p3/app", "v1", make_image("new"), auth=BOB).status == 201
-    assert client.request("GET", "/v2/p3/app/manifests/v1", auth=credentials).status == 403
+    assert client.request("GET", "/v2/p3/app/manifests/v1", auth=credentials).status == 401
 
 
 def test_a_new_project_of_a_deleted_ones_name_starts_empty(client: Client) -> None:
