@@ -7,6 +7,11 @@ silently undoes writes that other requests made meanwhile. DynamoDB itself appli
 atomically. `serialize_dynamodb()` gives the emulator that guarantee by running one DynamoDB request
 at a time (the local stack and the in-process tests both call it); the registry's code is unchanged.
 
+`forget_model_instances()` stops moto from keeping every model object it ever made: its BaseModel
+appends each new instance to a class-level list, emptied only by a reset. DynamoDB deep-copies the whole
+table for every transaction (its rollback copy) and a pushed blob is an S3 key object, so the list held
+every copy of every item and every deleted blob: gigabytes after a few thousand pushes and deletes.
+
 `track_changes()` counts the emulator's writes (`generation()`), so the launcher's snapshots of
 its state (infra/snapshot.py) are taken only when something changed.
 """
@@ -42,6 +47,16 @@ def serialize_dynamodb() -> None:
         if callable(member) and not name.startswith("_"):
             setattr(DynamoDBBackend, name, _serialized(member))
     _applied = True
+
+
+def forget_model_instances() -> None:
+    """Let moto's model objects be freed once nothing uses them (idempotent)."""
+    from moto.core.common_models import BaseModel
+
+    def untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = untracked  # type: ignore[method-assign, assignment]
 
 
 _generation = 0

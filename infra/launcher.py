@@ -52,7 +52,9 @@ def _local_defaults() -> None:
     # Credentials only matter to the emulator; tracing and metrics are no-ops off Lambda.
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
-                        "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false"}.items():
+                        "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false",
+                        # Object bytes above 64 KiB live in the emulator's temporary files, not in memory.
+                        "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(64 * 1024)}.items():
         os.environ.setdefault(name, value)
 
 
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         from infra import emulator as emulation
 
         emulation.serialize_dynamodb()  # one DynamoDB request at a time, atomic as on AWS
+        emulation.forget_model_instances()  # deleted content is freed, not kept until exit
         emulation.track_changes()  # snapshots are taken only after writes
         # State machines run for real (moto's ASL interpreter); their Lambda tasks reach our handlers.
         default_user_config["stepfunctions"]["execute_state_machine"] = True

@@ -64,6 +64,7 @@ class Client:
 def stack() -> Iterator[resources.Context]:
     # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
     emulator.serialize_dynamodb()
+    emulator.forget_model_instances()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         aws.reset()
         tokens.forget_signing_key()
