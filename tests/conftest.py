@@ -10,6 +10,7 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "HARBOR_ADMIN_PASSWORD": "Harbor12345",
     # An export's file waits this long for its download: longer than any test, so no waiting task
     # wakes after its test's emulator is gone (tests of the expiry set their own).
     "EXPORT_RETENTION_SECONDS": "3600",

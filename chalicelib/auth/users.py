@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from chalicelib import clock, projects
 from chalicelib.auth.passwords import hash_password, verify_nothing, verify_password
 from chalicelib.config import settings
-from chalicelib.store import metadata
+from chalicelib.store import metadata, parameters
 
 USERS = "USERS"
 
@@ -110,13 +110,24 @@ def delete_user(user: User) -> None:
     projects.remove_memberships(user.user_id)
 
 
+def _initial_admin_password() -> str:
+    """HARBOR_ADMIN_PASSWORD (the local launcher's), else the secret the deployment generated. Never a
+    default: a stack on a public endpoint must not start with a password everyone knows."""
+    cfg = settings()
+    if cfg.admin_password:
+        return cfg.admin_password
+    if cfg.admin_password_secret:
+        return parameters.generated_secret(cfg.admin_password_secret)
+    raise RuntimeError("no initial admin password: set HARBOR_ADMIN_PASSWORD or ADMIN_PASSWORD_SECRET")
+
+
 def ensure_admin() -> User:
-    """Bootstrap the built-in admin with HARBOR_ADMIN_PASSWORD, once (first user: id 1)."""
+    """Bootstrap the built-in admin, once (first user: id 1)."""
     existing = get_user("admin")
     if existing:
         return existing
     try:
-        return create_user("admin", settings().admin_password, sysadmin=True, realname="system admin",
+        return create_user("admin", _initial_admin_password(), sysadmin=True, realname="system admin",
                            comment="admin user")
     except UserExists:
         return get_user("admin")  # type: ignore[return-value]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import hashlib
+import importlib
 import re
 from dataclasses import dataclass
 
@@ -56,7 +58,31 @@ _OPENSSL = {
     "sha256": _Algorithm(112, 32, "SHA256_Init", "SHA256_Update", "SHA256_Final"),
     "sha512": _Algorithm(216, 64, "SHA512_Init", "SHA512_Update", "SHA512_Final"),
 }
-_libcrypto = ctypes.CDLL(ctypes.util.find_library("crypto") or "libcrypto.so.3")
+# Where OpenSSL's libcrypto may be: the system's, by name, then the one Python's own hashlib links
+# (dlsym on _hashlib's handle searches its dependencies), whatever the Lambda runtime ships.
+_LIBCRYPTO_CANDIDATES = (ctypes.util.find_library("crypto"), "libcrypto.so.3", "libcrypto.so.1.1",
+                         getattr(importlib.import_module("_hashlib"), "__file__", None))
+
+
+class HashingUnavailable(RuntimeError):
+    """OpenSSL's libcrypto could not be loaded: chunked uploads cannot be hashed across requests."""
+
+
+@functools.cache
+def _libcrypto() -> ctypes.CDLL:
+    """Loaded on first use, so a runtime without it fails chunked uploads with this error, not the
+    import of the whole API."""
+    tried = []
+    for candidate in filter(None, _LIBCRYPTO_CANDIDATES):
+        try:
+            library = ctypes.CDLL(candidate)
+            library.SHA256_Init  # noqa: B018  (raises AttributeError when the symbol is missing)
+        except (OSError, AttributeError) as error:
+            tried.append(f"{candidate}: {error}")
+            continue
+        return library
+    raise HashingUnavailable("resumable SHA-256 needs OpenSSL's libcrypto with SHA256_Init; tried "
+                             + "; ".join(tried or ["nothing"]))
 
 
 class ResumableHash:
@@ -67,13 +93,13 @@ class ResumableHash:
         self._spec = _OPENSSL[algorithm]
         self._ctx = ctypes.create_string_buffer(self._spec.ctx_size)
         if state is None:
-            getattr(_libcrypto, self._spec.init)(self._ctx)
+            getattr(_libcrypto(), self._spec.init)(self._ctx)
         else:
             ctypes.memmove(self._ctx, state, self._spec.ctx_size)
 
     def update(self, data: bytes) -> None:
         if data:
-            getattr(_libcrypto, self._spec.update)(self._ctx, data, ctypes.c_size_t(len(data)))
+            getattr(_libcrypto(), self._spec.update)(self._ctx, data, ctypes.c_size_t(len(data)))
 
     def state(self) -> bytes:
         return self._ctx.raw
@@ -82,5 +108,5 @@ class ResumableHash:
         """The final digest; computed on a copy, so the hash can still be resumed."""
         ctx = ctypes.create_string_buffer(self._ctx.raw, self._spec.ctx_size)
         out = ctypes.create_string_buffer(self._spec.digest_size)
-        getattr(_libcrypto, self._spec.final)(out, ctx)
+        getattr(_libcrypto(), self._spec.final)(out, ctx)
         return f"{self.algorithm}:{out.raw.hex()}"

@@ -309,7 +309,7 @@ def test_scan_all_manual_run_metrics_and_schedule(client: Client, worker: LocalF
     assert api(client, "PUT", "/system/scanAll/schedule", {"schedule": {"type": "Daily"}}).status == 200
     schedule = api(client, "GET", "/system/scanAll/schedule").json()["schedule"]
     assert schedule == {"type": "Daily", "cron": "0 0 0 * * *"}
-    deployed = boto3.client("scheduler").get_schedule(Name="scan-all")
+    deployed = boto3.client("scheduler").get_schedule(Name=schedules.deployed_name("scan-all"))
     assert deployed["ScheduleExpression"] == "cron(0 0 * * ? *)"
     assert json.loads(deployed["Target"]["Input"]) == {"kind": "scan_all_scheduled"}
     # The schedule fires (the launcher's clock does this each minute; here for a chosen minute).
