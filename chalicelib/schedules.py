@@ -50,7 +50,8 @@ def deployed_name(name: str) -> str:
 def put(name: str, cron: str, message: dict[str, Any]) -> None:
     """Create or replace the schedule that sends `message` to the job queue."""
     cfg = settings()
-    args = {"Name": deployed_name(name), "ScheduleExpression": to_eventbridge(cron), "FlexibleTimeWindow": {"Mode": "OFF"},
+    args = {"Name": deployed_name(name), "ScheduleExpression": to_eventbridge(cron),
+            "FlexibleTimeWindow": {"Mode": "OFF"},
             "Target": {"Arn": cfg.scan_queue_arn, "RoleArn": cfg.scheduler_role_arn, "Input": json.dumps(message)}}
     scheduler = client("scheduler")
     try:

@@ -24,6 +24,7 @@ from typing import Any
 
 import boto3
 
+from infra import invocation
 from infra.resources import Context
 
 _BUSY = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
@@ -77,7 +78,8 @@ class LocalFunctions:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         module_name, _, attribute = self.handlers[function].rpartition(".")
         handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
-        return handler(event, LambdaContext(function, aws_request_id=str(uuid.uuid4())))
+        with invocation.running(function):
+            return handler(event, LambdaContext(function, aws_request_id=str(uuid.uuid4())))
 
     def deliver(self, source: QueueSource, wait_seconds: int = 0) -> int:
         """One receive from the queue and one invocation with what came; returns the messages handled."""

@@ -30,7 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from infra import invocation
+
 APP_FILE = Path(__file__).resolve().parent.parent / "app.py"
+API_FUNCTION = "APIHandler"  # the API Lambda's logical id in the packaged template
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 INTEGRATION_TIMEOUT_SECONDS = 29.0
 
@@ -135,7 +138,8 @@ class Gateway:
         app = self._pool.get()
         started = time.monotonic()
         try:
-            result = app(event, _LambdaContext())
+            with invocation.running(API_FUNCTION):
+                result = app(event, _LambdaContext())
         finally:
             self._pool.put(app)
         if self.enforce_limits:

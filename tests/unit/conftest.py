@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chalicelib import aws, bootstrap
+from chalicelib import aws
 from chalicelib.auth import tokens
 from infra import emulator, functions, gateway, resources
 
@@ -71,8 +71,9 @@ def stack() -> Iterator[resources.Context]:
         context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
         resources.create_all(context)
         os.environ.update(context.environment())
-        bootstrap.run()
-        functions.LocalFunctions(context).dispatch_lambda_invocations()
+        local = functions.LocalFunctions(context)
+        local.dispatch_lambda_invocations()
+        local.invoke("BootstrapFunction", {})  # as a deployment does: with that function's permissions
         yield context
         aws.reset()
         tokens.forget_signing_key()
