@@ -25,12 +25,13 @@ def _seed(client: InProcessClient) -> str:
     image = make_image("api-bench")
     push_image(client, "library/app", "v1", image)
     counts: Counter[tuple[str, str]] = Counter()
+    by_name = {p.name: p for p in projects.iter_projects()}
     for start in range(0, AUDIT_RECORDS, 5_000):  # bulk-load what log.record writes one by one
         batch = []
         for index in range(start, start + 5_000):
-            project = "library" if index % 10 == 0 else f"project-{index % 100:04d}"
+            project = by_name["library" if index % 10 == 0 else f"project-{index % 100:04d}"]
             batch.append(log.entry(project, ("pull", "create", "delete")[index % 3], "artifact",
-                                   f"{project}/app:v{index}", "admin"))
+                                   f"{project.name}/app:v{index}", "admin"))
             counts[log.counter_key(batch[-1])] += 1
         metadata.batch_put(batch)
     metadata.batch_put({"PK": pk, "SK": sk, "records": n} for (pk, sk), n in counts.items())

@@ -30,7 +30,7 @@ from chalicelib.export import executions
 from chalicelib.scan import scanners
 from chalicelib.scan.severity import GENERIC
 from chalicelib.store import metadata, objects
-from infra import functions, gateway, resources
+from infra import emulator, functions, gateway, resources
 from tests.bench.measure import InProcessClient, counting
 
 REPOSITORIES, PER_REPOSITORY, PER_ARTIFACT, RECORDS = 100, 100, 50, 1000
@@ -116,6 +116,8 @@ def _export(client: InProcessClient, body: dict[str, Any]) -> tuple[int, float]:
 def main() -> None:
     print("== CVE export: 10,000 artifacts x 50 vulnerabilities (in process, moto, real state machine) ==")
     os.environ["EXPORT_RETENTION_SECONDS"] = "3600"
+    emulator.serialize_dynamodb()
+    emulator.forget_model_instances()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         aws.reset()
         context = resources.local_context("us-east-1")

@@ -15,14 +15,17 @@ from typing import Any
 from moto import mock_aws
 
 from chalicelib import aws, bootstrap
-from infra import gateway, resources
+from infra import emulator, gateway, resources
 
 ADMIN_BASIC = "Basic " + base64.b64encode(b"admin:Harbor12345").decode()
 
 
 @contextmanager
 def in_process_stack() -> Iterator[gateway.Gateway]:
-    """moto's in-memory AWS with the template's resources and the bootstrap, and one app instance."""
+    """moto's in-memory AWS with the template's resources and the bootstrap, and one app instance (the
+    emulator made atomic and forgetful of freed objects, as in the local stack)."""
+    emulator.serialize_dynamodb()
+    emulator.forget_model_instances()
     with mock_aws():
         aws.reset()
         context = resources.local_context("us-east-1")
