@@ -88,7 +88,7 @@ def _get_manifest(call: Call) -> HttpResponse:
     name, reference = call.route.name, call.route.ref
     with_body = call.request.method == "GET"
     found = manifests.get(name, reference, call.request.header_values("accept"), with_body=with_body)
-    policies.check_pull(call.project, name, found.digest, _policy_bypass(call))
+    policies.check_pull(call.project, name, found.record, _policy_bypass(call))
     if with_body:  # a pull is a manifest GET; HEAD is not
         manifests.record_pull(call.project, name, found.digest, reference, call.principal.username)
     body = found.body.decode() if found.body is not None else ""

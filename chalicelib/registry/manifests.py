@@ -25,6 +25,7 @@ class StoredManifest:
     media_type: str
     size: int
     body: bytes | None  # None for HEAD, which never loads the body
+    record: metadata.Item  # the manifest's item, for what else a pull checks (its policies)
 
 
 def _unknown(reference: str) -> ServiceError:
@@ -53,7 +54,7 @@ def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> Sto
     body = None
     if with_body:
         body = bytes(item["body"]) if "body" in item else objects.get(item["object_key"])
-    return StoredManifest(digest, item["media_type"], int(item["size"]), body)
+    return StoredManifest(digest, item["media_type"], int(item["size"]), body, item)
 
 
 def put(name: str, reference: str, content_type: str, body: bytes,

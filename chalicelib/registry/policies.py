@@ -17,6 +17,7 @@ from chalicelib.errors import ServiceError
 from chalicelib.projects import Project
 from chalicelib.registry import formats, records
 from chalicelib.scan import jobs, reports, scanners, severity
+from chalicelib.store import metadata
 
 _COSIGN = "signature.cosign"
 _BY_ADMIN = "To continue with pull, please contact your project administrator for help."
@@ -28,16 +29,17 @@ def _violation(message: str) -> ServiceError:
     return ServiceError("PROJECTPOLICYVIOLATION", message)
 
 
-def check_pull(project: Project, repository: str, digest: str, bypass: bool) -> None:
-    """Raise when a policy of the project refuses this pull. Costs nothing when no policy is on."""
+def check_pull(project: Project, repository: str, manifest: metadata.Item, bypass: bool) -> None:
+    """Raise when a policy of the project refuses the pull of this manifest (its item, as the pull read
+    it). Costs nothing when no policy is on."""
     cosign = project.metadata.get("enable_content_trust_cosign") == "true"
     prevent = project.metadata.get("prevent_vul") == "true"
     if bypass or not (cosign or prevent):
         return
-    artifact = records.artifact_by_digest(repository, digest)
-    if artifact is None or artifact.signature_of:  # a cosign signature is always pullable
+    artifact = records.artifact_of(repository, manifest)
+    if artifact.signature_of:  # a cosign signature is always pullable
         return
-    if cosign and not any(a.accessory_type == _COSIGN for a in records.accessories_of(repository, digest)):
+    if cosign and not any(a.accessory_type == _COSIGN for a in records.accessories_of(repository, artifact.digest)):
         raise _violation("The image is not signed in Cosign.")
     if prevent:
         _check_vulnerabilities(project, repository, artifact)

@@ -151,10 +151,9 @@ def accessories_of(name: str, digest: str) -> list[Artifact]:
     return [_artifact(name, item, []) for item in metadata.batch_get(wanted)]
 
 
-def artifact_by_digest(name: str, digest: str) -> Artifact | None:
-    """The artifact stored under this digest, without its tags (one read)."""
-    item = metadata.get(keys.repository(name), keys.manifest(digest))
-    return _artifact(name, item, []) if item else None
+def artifact_of(name: str, item: metadata.Item) -> Artifact:
+    """The artifact a manifest item already read describes, without its tags (no read)."""
+    return _artifact(name, item, [])
 
 
 def get_artifact(name: str, reference: str) -> Artifact | None:
