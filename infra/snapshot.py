@@ -71,13 +71,8 @@ class Snapshots:
         for key, (_, content_type) in (_read(self.directory / "s3.pickle") or {}).items():
             s3.put_object(Bucket=self.bucket, Key=key, Body=(self.directory / "s3" / key).read_bytes(),
                           ContentType=content_type)
-        ssm = self._client("ssm")
-        for parameter in _read(self.directory / "ssm.pickle") or []:
-            ssm.put_parameter(Name=parameter["Name"], Value=parameter["Value"], Type=parameter["Type"],
-                              Overwrite=True)
-        scheduler = self._client("scheduler")
-        for schedule in _read(self.directory / "schedules.pickle") or []:
-            scheduler.create_schedule(**schedule)
+        put_parameters(self._client("ssm"), _read(self.directory / "ssm.pickle") or [])
+        create_schedules(self._client("scheduler"), _read(self.directory / "schedules.pickle") or [])
         self._saved_generation = emulator.generation()
         return True
 
@@ -119,22 +114,10 @@ class Snapshots:
         _write_atomically(self.directory / "s3.pickle", pickle.dumps(current))
 
     def _save_parameters(self) -> None:
-        parameters: list[dict[str, Any]] = []
-        pages = self._client("ssm").get_paginator("get_parameters_by_path").paginate(
-            Path="/", Recursive=True, WithDecryption=True)
-        for page in pages:
-            parameters += [{"Name": p["Name"], "Value": p["Value"], "Type": p["Type"]} for p in page["Parameters"]]
-        _write_atomically(self.directory / "ssm.pickle", pickle.dumps(parameters))
+        _write_atomically(self.directory / "ssm.pickle", pickle.dumps(read_parameters(self._client("ssm"))))
 
     def _save_schedules(self) -> None:
-        scheduler = self._client("scheduler")
-        kept = ("Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow",
-                "Target", "State", "Description")
-        schedules = []
-        for listed in scheduler.list_schedules().get("Schedules", []):
-            found = scheduler.get_schedule(Name=listed["Name"], GroupName=listed.get("GroupName", "default"))
-            schedules.append({k: found[k] for k in kept if k in found})
-        _write_atomically(self.directory / "schedules.pickle", pickle.dumps(schedules))
+        _write_atomically(self.directory / "schedules.pickle", pickle.dumps(read_schedules(self._client("scheduler"))))
 
     def run_every(self, interval: float, stop: threading.Event) -> threading.Thread:
         """Save in the background every `interval` seconds until `stop` is set."""
@@ -144,3 +127,33 @@ class Snapshots:
         thread = threading.Thread(target=loop, name="snapshots", daemon=True)
         thread.start()
         return thread
+
+
+# Parameters and schedules as their create calls take them (the unit tests' stack reuses these too).
+_SCHEDULE_FIELDS = ("Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow",
+                    "Target", "State", "Description")
+
+
+def read_parameters(ssm: Any) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/", Recursive=True, WithDecryption=True):
+        parameters += [{"Name": p["Name"], "Value": p["Value"], "Type": p["Type"]} for p in page["Parameters"]]
+    return parameters
+
+
+def put_parameters(ssm: Any, parameters: list[dict[str, Any]]) -> None:
+    for parameter in parameters:
+        ssm.put_parameter(**parameter, Overwrite=True)
+
+
+def read_schedules(scheduler: Any) -> list[dict[str, Any]]:
+    schedules = []
+    for listed in scheduler.list_schedules().get("Schedules", []):
+        found = scheduler.get_schedule(Name=listed["Name"], GroupName=listed.get("GroupName", "default"))
+        schedules.append({k: found[k] for k in _SCHEDULE_FIELDS if k in found})
+    return schedules
+
+
+def create_schedules(scheduler: Any, schedules: list[dict[str, Any]]) -> None:
+    for schedule in schedules:
+        scheduler.create_schedule(**schedule)

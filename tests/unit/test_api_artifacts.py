@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from chalicelib.auth import users
+from tests.support.client import Client, api
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image, upload_blob
-from tests.unit.conftest import Client, api
 
 
 def _index_body(*images: Image) -> bytes:

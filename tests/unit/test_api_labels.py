@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from chalicelib.auth import users
+from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
-from tests.unit.conftest import Client, api
 
 
 def _label(client: Client, body: dict, **kwargs) -> int:

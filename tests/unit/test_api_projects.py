@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.auth import users
+from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
-from tests.unit.conftest import Client, api
 
 PASSWORD = "Passw0rd1"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import jwt
 
+from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
-from tests.unit.conftest import Client, api
 
 PULL_PUSH = [{"resource": "repository", "action": "pull"}, {"resource": "repository", "action": "push"}]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.conftest import Client, api
+from tests.support.client import Client, api
 
 ALICE = {"username": "alice", "password": "Alice12345", "email": "alice@example.com", "realname": "Alice"}
 

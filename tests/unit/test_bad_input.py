@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from tests.support.client import Client, Reply, api
 from tests.support.images import make_image
 from tests.support.oci import push_image, upload_blob
-from tests.unit.conftest import Client, Reply, api
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 

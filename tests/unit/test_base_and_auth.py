@@ -9,9 +9,9 @@ import jwt
 
 from chalicelib.auth import users
 from chalicelib.projects import create_project
+from tests.support.client import Client
 from tests.support.images import make_image
 from tests.support.oci import push_image
-from tests.unit.conftest import Client
 
 
 def _claims(token: str) -> dict:

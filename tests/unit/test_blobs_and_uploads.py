@@ -12,9 +12,9 @@ import pytest
 from chalicelib.auth import users
 from chalicelib.config import settings
 from chalicelib.projects import create_project
+from tests.support.client import Client
 from tests.support.images import sha256
 from tests.support.oci import upload_blob, upload_chunked
-from tests.unit.conftest import Client
 
 MiB = 1024 * 1024
 

@@ -106,6 +106,7 @@ def test_every_schedule_is_named_after_the_stack(monkeypatch: pytest.MonkeyPatch
     assert names == ["stack-a-scan-all", "stack-b-scan-all"]
 
 
+@pytest.mark.usefixtures("own_emulator")
 def test_a_deployed_stack_gets_a_generated_admin_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HARBOR_ADMIN_PASSWORD")
     with mock_aws():

@@ -20,6 +20,7 @@ from chalicelib.export import service
 from chalicelib.export.patterns import matches
 from infra.functions import LocalFunctions
 from infra.resources import TEMPLATE, Context, load_template
+from tests.support.client import Client, Reply, api
 from tests.support.images import OCI_INDEX, OCI_MANIFEST
 from tests.support.oci import push_image
 from tests.support.vulnerable import (
@@ -30,7 +31,6 @@ from tests.support.vulnerable import (
     csv_rows,
     debian_12,
 )
-from tests.unit.conftest import Client, Reply, api
 
 GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
 ASL = Path(TEMPLATE).parent / "statemachines" / "cve-export.asl.json"

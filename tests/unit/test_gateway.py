@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from infra import gateway
+from tests.support.client import Client
 from tests.support.images import sha256
-from tests.unit.conftest import Client
 
 
 def test_bodies_over_the_lambda_payload_limit_get_413(client: Client) -> None:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from tests.support.client import Client
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, make_image, sha256
 from tests.support.oci import push_image, upload_blob
-from tests.unit.conftest import Client
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.client import Client
 from tests.support.images import make_image
 from tests.support.oci import push_image, upload_blob
-from tests.unit.conftest import Client
 
 
 @pytest.mark.parametrize("name", [

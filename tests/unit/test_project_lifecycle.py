@@ -6,9 +6,9 @@ from __future__ import annotations
 import jwt
 
 from chalicelib.auth import users
+from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
-from tests.unit.conftest import Client, api
 
 ALICE = ("alice", "Alice12345")
 BOB = ("bob", "Bob123456")

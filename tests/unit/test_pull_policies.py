@@ -7,10 +7,10 @@ import time
 
 from chalicelib.auth import users
 from infra.functions import LocalFunctions
+from tests.support.client import Client, Reply, api
 from tests.support.images import make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image
 from tests.support.vulnerable import alpine_318, no_packages
-from tests.unit.conftest import Client, Reply, api
 
 NOT_SIGNED = "The image is not signed in Cosign."
 POLICY = ("cannot be pulled due to configured policy in 'Prevent images with vulnerability severity of "

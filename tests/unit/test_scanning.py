@@ -17,6 +17,7 @@ from chalicelib.config import settings
 from chalicelib.scan import reports, trivy
 from infra.functions import LocalFunctions, cron_matches, fire_schedules
 from tests.support.adapter import serve_adapter
+from tests.support.client import Client, Reply, api
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, config_for, layer_tar, sha256
 from tests.support.oci import push_image
 from tests.support.vulnerable import (
@@ -27,7 +28,6 @@ from tests.support.vulnerable import (
     findings,
     no_packages,
 )
-from tests.unit.conftest import Client, Reply, api
 
 GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
 NATIVE = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"

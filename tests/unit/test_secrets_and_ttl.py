@@ -12,7 +12,7 @@ import pytest
 from chalicelib.config import settings
 from infra import resources
 from tests.support.adapter import serve_adapter
-from tests.unit.conftest import Client, api
+from tests.support.client import Client, api
 
 
 def _table_items() -> list[dict]:

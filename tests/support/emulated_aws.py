@@ -1,0 +1,100 @@
+"""The unit tests' AWS: moto in this process with infra/template.yaml's resources and the bootstrap,
+built once per session and put back to its post-bootstrap state before every test.
+
+Building it (moto's backends, the template's tables, bucket, queues, functions and state machines, the
+bootstrap's PBKDF2 admin hash) cost more than most tests themselves; putting it back costs a few calls.
+`reset()` restores what a test can change: the table's items, the bucket's objects and multipart
+uploads, the SSM parameters, the schedules, the queues (a test deletes one) and their messages, and
+the state machines' executions (an export's execution is named after its id; ids start again at 1).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from chalicelib import aws
+from chalicelib.auth import tokens
+from infra import emulator, functions, resources, snapshot
+
+
+class EmulatedAws:
+    def __init__(self, region: str) -> None:
+        # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
+        emulator.serialize_dynamodb()
+        emulator.forget_model_instances()
+        # AWS allows one PurgeQueue a minute per queue; the reset purges before every test.
+        os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        aws.reset()
+        tokens.forget_signing_key()  # the bootstrap creates this emulator's own
+        self.context = resources.local_context(region)
+        resources.create_all(self.context)
+        self.environment = self.context.environment()
+        os.environ.update(self.environment)
+        local = functions.LocalFunctions(self.context)
+        local.dispatch_lambda_invocations()
+        local.invoke("BootstrapFunction", {})  # as a deployment does: with that function's permissions
+        self._bucket = self.context.physical_name("BlobBucket")
+        self._items = copy.deepcopy(self._table().items)
+        self._parameters = snapshot.read_parameters(self._client("ssm"))
+        self._schedules = snapshot.read_schedules(self._client("scheduler"))
+        self._queues = self._client("sqs").list_queues()["QueueUrls"]
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.context.region)
+
+    def _table(self) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[self.context.account_id][self.context.region]
+        return backend.get_table(self.context.physical_name("MetadataTable"))
+
+    def reset(self) -> None:
+        """Back to the state right after the bootstrap, with no client or key cached from before."""
+        os.environ.update(self.environment)
+        self._table().items = copy.deepcopy(self._items)
+        self._empty_bucket()
+        ssm = self._client("ssm")
+        kept = {p["Name"] for p in self._parameters}
+        for added in [p["Name"] for p in snapshot.read_parameters(ssm) if p["Name"] not in kept]:
+            ssm.delete_parameter(Name=added)
+        snapshot.put_parameters(ssm, self._parameters)
+        scheduler = self._client("scheduler")
+        for schedule in scheduler.list_schedules().get("Schedules", []):
+            scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
+        snapshot.create_schedules(scheduler, self._schedules)
+        sqs = self._client("sqs")
+        queues = sqs.list_queues().get("QueueUrls", [])
+        if queues != self._queues:  # a test deleted one (to see /health fail)
+            resources.create_all(self.context)
+        for url in queues:
+            sqs.purge_queue(QueueUrl=url)
+        for machine in self._state_machines():
+            machine.executions = []
+        aws.reset()
+        tokens.forget_signing_key()
+
+    def _state_machines(self) -> list[Any]:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[self.context.account_id][self.context.region].state_machines
+
+    def _empty_bucket(self) -> None:
+        s3 = self._client("s3")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket):
+            if page.get("Contents"):
+                s3.delete_objects(Bucket=self._bucket,
+                                  Delete={"Objects": [{"Key": o["Key"]} for o in page["Contents"]]})
+        for upload in s3.list_multipart_uploads(Bucket=self._bucket).get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+
+    def close(self) -> None:
+        self._mock.stop()
+        aws.reset()
+        tokens.forget_signing_key()
