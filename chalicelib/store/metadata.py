@@ -162,10 +162,10 @@ def delete(pk: str, sk: str, *, must_exist: bool = False) -> None:
 def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | None = None,
            names: dict[str, str] | None = None) -> Item:
     """Apply an update expression; returns the item as written."""
-    args: dict[str, Any] = {
-        "TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
-        "ExpressionAttributeValues": _to_ddb(values), "ReturnValues": "ALL_NEW",
-    }
+    args: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
+                            "ReturnValues": "ALL_NEW"}
+    if values:
+        args["ExpressionAttributeValues"] = _to_ddb(values)
     if condition:
         args["ConditionExpression"] = condition
     if names:
@@ -175,6 +175,48 @@ def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | 
     except ClientError as error:
         _raise_condition(error)
     return _from_ddb(raw["Attributes"])
+
+
+def _assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = None) -> tuple[str, Item, dict[str, str]]:
+    """An update expression that sets `fields`, removes the `remove` attributes (a dotted name removes one
+    key of a map attribute) and adds `add`'s numbers, with every name an alias (no reserved-word clash)."""
+    names: dict[str, str] = {}
+    values: Item = {}
+    clauses = []
+    if fields:
+        for i, (name, value) in enumerate(fields.items()):
+            names[f"#s{i}"], values[f":s{i}"] = name, value
+        clauses.append("SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(fields))))
+    paths = []
+    for i, name in enumerate(remove):
+        parts = name.split(".")
+        names |= {f"#r{i}_{j}": part for j, part in enumerate(parts)}
+        paths.append(".".join(f"#r{i}_{j}" for j in range(len(parts))))
+    if paths:
+        clauses.append("REMOVE " + ", ".join(paths))
+    if add:
+        for i, (name, value) in enumerate(add.items()):
+            names[f"#a{i}"], values[f":a{i}"] = name, value
+        clauses.append("ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(add))))
+    return " ".join(clauses), values, names
+
+
+def set_fields(pk: str, sk: str, fields: Item, *, remove: Iterable[str] = (), add: Item | None = None,
+               must_exist: bool = True) -> Item:
+    """Set (and remove, and add to) some attributes of one item; returns the item as written.
+    ConditionFailed when it must exist and does not."""
+    expression, values, names = _assignments(fields, remove, add)
+    return update(pk, sk, expression, values, names=names,
+                  condition="attribute_exists(PK)" if must_exist else None)
+
+
+def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None,
+                  must_exist: bool = False) -> dict[str, Any]:
+    """set_fields as an operation of a transaction."""
+    expression, values, names = _assignments(fields, add=add)
+    op = update_op(pk, sk, expression, values, must_exist=must_exist)
+    op["Update"]["ExpressionAttributeNames"] = names
+    return op
 
 
 def batch_delete(item_keys: Iterable[tuple[str, str]]) -> None:
