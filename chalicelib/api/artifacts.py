@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import labels, projects
+from chalicelib import projects
 from chalicelib.api.context import ApiContext, bool_param, respond
 from chalicelib.api.labels import label_json
 from chalicelib.api.paging import list_headers, page_of, query_of, window
@@ -17,6 +17,7 @@ from chalicelib.registry import manifests, records
 from chalicelib.registry.names import project_of, validate_name, validate_reference, validate_tag
 from chalicelib.scan import overview
 from chalicelib.scan.severity import accepted_types
+from chalicelib.store import labels
 
 NEVER = "0001-01-01T00:00:00.000Z"  # Harbor's rendering of a time that never happened (pull_time)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import allowlists, labels, projects
+from chalicelib import allowlists, projects
 from chalicelib.api.context import ApiContext, bool_param, respond
 from chalicelib.api.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.audit import log as audit
@@ -19,6 +19,7 @@ from chalicelib.auth.access import (
 )
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.http import HttpResponse
+from chalicelib.store import labels
 
 BOOLEAN_METADATA = ("public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "auto_scan",
                     "reuse_sys_cve_allowlist")

@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from chalicelib import labels, projects
+from chalicelib import projects
 from chalicelib.export.criteria import Criteria
 from chalicelib.export.patterns import matches
 from chalicelib.registry import formats, records
-from chalicelib.store import objects
+from chalicelib.store import labels, objects
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib import clock, labels
+from chalicelib import clock
 from chalicelib.audit import log as audit
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
@@ -16,7 +16,7 @@ from chalicelib.observability import logger
 from chalicelib.projects import Project
 from chalicelib.registry import artifacts, blobs, formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
-from chalicelib.store import keys, metadata, objects
+from chalicelib.store import keys, labels, metadata, objects
 
 
 @dataclass(frozen=True)

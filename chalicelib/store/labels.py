@@ -1,7 +1,7 @@
 """Labels, global (scope g) or of a project (scope p), and their attachment to artifacts.
 
 Items: the label at PK=LABELS#g or LABELS#p<project_id>, SK=<name> (names unique per scope), a
-pointer PK=LABELID#<id>; an attachment at PK=REPO#<repository>, SK=LABEL#<digest>#<label id> with
+pointer PK=LABELID#<id> (store/named.py); an attachment at PK=REPO#<repository>, SK=LABEL#<digest>#<label id> with
 its reverse PK=LABELED#<label id>, SK=<repository>@<digest>, so deleting a label detaches it everywhere.
 """
 
@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from chalicelib import clock
 from chalicelib.store import keys, metadata
+from chalicelib.store.named import Named
+
+_NAMED = Named("LABEL")
 
 
 class LabelExists(Exception):
@@ -48,45 +51,33 @@ def create_label(name: str, description: str, color: str, scope: str, project_id
     now = clock.iso()
     label = Label(label_id, name, description, color, scope, project_id if scope == "p" else 0, now, now)
     try:
-        metadata.transact([
-            metadata.put_op({"PK": _partition(scope, project_id), "SK": name, "label_id": label_id, "name": name,
-                             "description": description, "color": color, "scope": scope,
-                             "project_id": label.project_id, "creation_time": now, "update_time": now},
-                            if_absent=True),
-            metadata.put_op({"PK": f"LABELID#{label_id}", "SK": "LABEL", "partition": _partition(scope, project_id),
-                             "name": name}),
-        ])
+        metadata.transact(_NAMED.create_ops(label_id, _partition(scope, project_id), name, {
+            "label_id": label_id, "name": name, "description": description, "color": color, "scope": scope,
+            "project_id": label.project_id, "creation_time": now, "update_time": now}, pointer_partition=True))
     except metadata.ConditionFailed as error:
         raise LabelExists(name) from error
     return label
 
 
 def get_label(label_id: int) -> Label | None:
-    pointer = metadata.get(f"LABELID#{label_id}", "LABEL")
-    if pointer is None:
-        return None
-    item = metadata.get(pointer["partition"], pointer["name"])
+    found = _NAMED.locate(label_id)
+    item = _NAMED.get(*found) if found else None
     return _label(item) if item else None
 
 
 def iter_labels(scope: str, project_id: int) -> Iterator[Label]:
-    return (_label(i) for i in metadata.iterate(_partition(scope, project_id)))
+    return (_label(i) for i in _NAMED.iterate(_partition(scope, project_id)))
 
 
 def update_label(label: Label, name: str, description: str, color: str) -> None:
     """Rename (a new item under the new name, atomically) or change description and color."""
     partition = _partition(label.scope, label.project_id)
     now = clock.iso()
-    item = {"PK": partition, "SK": name, "label_id": label.label_id, "name": name, "description": description,
-            "color": color, "scope": label.scope, "project_id": label.project_id,
-            "creation_time": label.creation_time, "update_time": now}
-    operations = [metadata.put_op(item, if_absent=name != label.name),
-                  metadata.put_op({"PK": f"LABELID#{label.label_id}", "SK": "LABEL", "partition": partition,
-                                   "name": name})]
-    if name != label.name:
-        operations.append(metadata.delete_op(partition, label.name))
+    attributes = {"label_id": label.label_id, "name": name, "description": description, "color": color,
+                  "scope": label.scope, "project_id": label.project_id, "creation_time": label.creation_time,
+                  "update_time": now}
     try:
-        metadata.transact(operations)
+        metadata.transact(_NAMED.rename_ops(label.label_id, partition, label.name, name, attributes))
     except metadata.ConditionFailed as error:
         raise LabelExists(name) from error
 
@@ -95,8 +86,7 @@ def delete_label(label: Label) -> None:
     for item in metadata.iterate(keys.labeled(label.label_id), attributes=()):
         repository, digest = item["SK"].rsplit("@", 1)
         detach(label.label_id, repository, digest)
-    metadata.transact([metadata.delete_op(_partition(label.scope, label.project_id), label.name),
-                       metadata.delete_op(f"LABELID#{label.label_id}", "LABEL")])
+    _NAMED.delete(label.label_id, _partition(label.scope, label.project_id), label.name)
 
 
 def delete_project_labels(project_id: int) -> None:
