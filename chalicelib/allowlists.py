@@ -1,7 +1,6 @@
 """CVE allowlists: CVEs that a project's vulnerability prevention (prevent_vul) lets through.
 
-One system allowlist at PK=CVEALLOWLIST, SK=SYSTEM, and one per project at PK=PROJECT#<id>,
-SK=CVEALLOWLIST (in the project's partition, so it goes with the project). A project uses the
+One system allowlist and one per project (chalicelib/store/allowlists.py). A project uses the
 system's list unless its metadata `reuse_sys_cve_allowlist` is "false" (absent means reuse, as in
 Harbor's Project.ReuseSysCVEAllowlist). A list whose `expires_at` (unix seconds) has passed allows
 nothing (Harbor's CVESet of an expired list is empty).
@@ -9,36 +8,16 @@ nothing (Harbor's CVESet of an expired list is empty).
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import clock
-from chalicelib.projects import Project, project_partition
-from chalicelib.store import metadata
+from chalicelib.projects import Project
+from chalicelib.store.allowlists import Allowlist, get, put
 
-_SYSTEM = ("CVEALLOWLIST", "SYSTEM")
-_PROJECT_SK = "CVEALLOWLIST"
-ZERO_TIME = "0001-01-01T00:00:00.000Z"
+__all__ = ["Allowlist", "get", "put"]
 
 
 class InvalidAllowlist(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Allowlist:
-    project_id: int  # 0: the system's
-    items: tuple[str, ...] = ()
-    expires_at: int | None = None
-    creation_time: str = ZERO_TIME
-    update_time: str = ZERO_TIME
-
-    def allowed(self) -> frozenset[str]:
-        """The CVE ids it lets through now: none once it has expired."""
-        if self.expires_at is not None and time.time() >= self.expires_at:
-            return frozenset()
-        return frozenset(self.items)
 
 
 def parse(body: Any) -> tuple[tuple[str, ...], int | None]:
@@ -61,37 +40,6 @@ def parse(body: Any) -> tuple[tuple[str, ...], int | None]:
                                    or not 0 <= expires_at < 2**53):
         raise InvalidAllowlist("expires_at must be a number of seconds since the epoch, or null")
     return tuple(ids), expires_at
-
-
-def _allowlist(project_id: int, item: metadata.Item | None) -> Allowlist:
-    if item is None:
-        return Allowlist(project_id)
-    expires = item.get("expires_at")
-    return Allowlist(project_id, tuple(item.get("items") or ()), None if expires is None else int(expires),
-                     item["creation_time"], item["update_time"])
-
-
-def _key(project: Project | None) -> tuple[str, str]:
-    return (project_partition(project), _PROJECT_SK) if project else _SYSTEM
-
-
-def get(project: Project | None = None) -> Allowlist:
-    """The project's own list (the system's when `project` is None); empty when never set."""
-    return _allowlist(project.project_id if project else 0, metadata.get(*_key(project)))
-
-
-def put(project: Project | None, items: tuple[str, ...], expires_at: int | None) -> None:
-    """Replace the list (Harbor's PUT overwrites it), keeping its creation time."""
-    pk, sk = _key(project)
-    now = clock.iso()
-    expression = "SET #i = :items, update_time = :now, creation_time = if_not_exists(creation_time, :now)"
-    values: dict[str, Any] = {":items": list(items), ":now": now}
-    if expires_at is None:
-        expression += " REMOVE expires_at"
-    else:
-        expression += ", expires_at = :expires"
-        values[":expires"] = expires_at
-    metadata.update(pk, sk, expression, values, names={"#i": "items"})
 
 
 def effective(project: Project) -> Allowlist:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.config import settings
-from chalicelib.export import executions, files, tasks
+from chalicelib.export import files, tasks
 from chalicelib.export.criteria import Criteria
 from chalicelib.observability import logger
+from chalicelib.store import export_executions as executions
 from chalicelib.store import objects, workflows
 
 KEEP_PER_USER = 50  # Harbor's execution sweeper count for SCAN_DATA_EXPORT

@@ -8,9 +8,10 @@ from typing import Any
 
 from chalicelib import projects
 from chalicelib.config import settings
-from chalicelib.export import csvparts, executions, files, selection
+from chalicelib.export import csvparts, files, selection
 from chalicelib.export.criteria import Criteria
 from chalicelib.observability import logger
+from chalicelib.store import export_executions as executions
 from chalicelib.store import objects, workflows
 
 

@@ -26,9 +26,9 @@ from moto import mock_aws
 
 from chalicelib import aws, bootstrap
 from chalicelib.config import settings
-from chalicelib.export import executions
 from chalicelib.scan import scanners
 from chalicelib.scan.severity import GENERIC
+from chalicelib.store import export_executions as executions
 from chalicelib.store import metadata, objects
 from infra import emulator, functions, gateway, resources
 from tests.bench.measure import InProcessClient, counting

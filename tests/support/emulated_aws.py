@@ -5,13 +5,15 @@ Building it (moto's backends, the template's tables, bucket, queues, functions a
 bootstrap's PBKDF2 admin hash) cost more than most tests themselves; putting it back costs a few calls.
 `reset()` restores what a test can change: the table's items, the bucket's objects and multipart
 uploads, the SSM parameters, the schedules, the queues (a test deletes one) and their messages, and
-the state machines' executions (an export's execution is named after its id; ids start again at 1).
+the state machines' executions: those still running are stopped and waited for, and all are
+forgotten (an export's execution is named after its id; ids start again at 1).
 """
 
 from __future__ import annotations
 
 import copy
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -75,15 +77,23 @@ class EmulatedAws:
             resources.create_all(self.context)
         for url in queues:
             sqs.purge_queue(QueueUrl=url)
-        for machine in self._state_machines():
-            machine.executions = []
+        self._stop_executions()
         aws.reset()
         tokens.forget_signing_key()
 
-    def _state_machines(self) -> list[Any]:
+    def _stop_executions(self) -> None:
+        """Stop what a test left running (an export waiting for its download) and wait for each to end:
+        a leftover would write into the next test's state, under ids that start again at 1."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+        from moto.stepfunctions.parser.utils import TMP_THREADS
 
-        return stepfunctions_parser_backends[self.context.account_id][self.context.region].state_machines
+        machines = stepfunctions_parser_backends[self.context.account_id][self.context.region].state_machines
+        for machine in machines:
+            for execution in machine.executions:
+                execution.stop(datetime.now(UTC), "TestEnded", "the test that started it ended")
+            machine.executions = []
+        while TMP_THREADS:
+            TMP_THREADS.pop().join()
 
     def _empty_bucket(self) -> None:
         s3 = self._client("s3")

@@ -83,49 +83,43 @@ def of_user(user_name: str) -> list[Execution]:
     return [e for e in found if not e.downloaded]
 
 
-def _set(execution_id: int, expression: str, values: dict[str, Any], condition: str | None = None) -> Execution:
-    # status and rows are DynamoDB reserved words.
-    names = {alias: name for alias, name in (("#s", "status"), ("#r", "rows")) if alias in expression}
-    item = metadata.update(*_key(execution_id), expression, values, names=names or None,
-                           condition=condition or "attribute_exists(PK)")
-    return _execution(item)
+def _set(execution_id: int, **fields: Any) -> Execution:
+    return _execution(metadata.set_fields(*_key(execution_id), fields))
 
 
 def succeed(execution_id: int, file_key: str, size: int, rows: int) -> Execution:
-    return _set(execution_id, "SET #s = :s, end_time = :t, file_key = :k, file_size = :z, #r = :r, "
-                "file_present = :p", {":s": SUCCESS, ":t": clock.iso(), ":k": file_key, ":z": size, ":r": rows,
-                                      ":p": True})
+    return _set(execution_id, status=SUCCESS, end_time=clock.iso(), file_key=file_key, file_size=size, rows=rows,
+                file_present=True)
 
 
 def succeed_empty(execution_id: int) -> Execution:
-    return _set(execution_id, "SET #s = :s, end_time = :t, status_text = :x",
-                {":s": SUCCESS, ":t": clock.iso(), ":x": NOTHING_MATCHED})
+    return _set(execution_id, status=SUCCESS, end_time=clock.iso(), status_text=NOTHING_MATCHED)
 
 
 def fail(execution_id: int, reason: str) -> Execution:
-    return _set(execution_id, "SET #s = :s, end_time = :t, status_text = :x, file_present = :p",
-                {":s": ERROR, ":t": clock.iso(), ":x": reason[:1000], ":p": False})
+    return _set(execution_id, status=ERROR, end_time=clock.iso(), status_text=reason[:1000], file_present=False)
 
 
 def claim_download(execution_id: int) -> Execution | None:
     """The one download: the file stops being present for everyone else in the same write.
     None when it is not (or no longer) there."""
     try:
-        return _set(execution_id, "SET downloaded = :yes, file_present = :no", {":yes": True, ":no": False},
-                    condition="file_present = :yes AND downloaded <> :yes")
+        item = metadata.update(*_key(execution_id), "SET downloaded = :yes, file_present = :no",
+                               {":yes": True, ":no": False}, condition="file_present = :yes AND downloaded <> :yes")
     except metadata.ConditionFailed:
         return None
+    return _execution(item)
 
 
 def keep_token(execution_id: int, token: str) -> Execution:
     """The state machine's task token, so the download can hand it back."""
-    return _set(execution_id, "SET task_token = :t", {":t": token})
+    return _set(execution_id, task_token=token)
 
 
 def expire(execution_id: int) -> None:
     """The file was never downloaded in time: the execution stays, without its file."""
     with contextlib.suppress(metadata.ConditionFailed):  # swept meanwhile
-        _set(execution_id, "SET file_present = :no", {":no": False})
+        _set(execution_id, file_present=False)
 
 
 def delete(execution_id: int) -> None:
