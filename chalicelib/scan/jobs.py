@@ -244,7 +244,7 @@ def _registry_authorization(job: Job, robot: robots.Robot, secret: str, properti
 
 def _submit(job: Job, registration: scanners.Registration) -> None:
     """Hand the scan to the adapter with a temporary robot that may only pull the project's images."""
-    properties = adapter.metadata(registration.endpoint)["properties"]
+    properties = adapter.metadata(scanners.endpoint(registration))["properties"]
     project = projects.get_project(job.repository.split("/", 1)[0])
     if project is None:
         raise RuntimeError(f"the project of {job.repository} was deleted")
@@ -256,7 +256,7 @@ def _submit(job: Job, registration: scanners.Registration) -> None:
         {project.name: project.project_id}, secret)
     job.robot_id = robot.robot_id
     authorization = _registry_authorization(job, robot, secret, properties)
-    job.request_id = adapter.submit(registration.endpoint, job.registry_url, authorization, job.repository,
+    job.request_id = adapter.submit(scanners.endpoint(registration), job.registry_url, authorization, job.repository,
                                     job.digest, job.tag, job.media_type)
     _log(job, f"the adapter accepted the scan request {job.request_id}")
     queue.send(job.message("poll"), delay_seconds=FIRST_POLL_SECONDS)
@@ -276,7 +276,7 @@ def _poll(job: Job) -> None:
             raise adapter.AdapterError("the scanner registration was deleted during the scan")
         results: dict[str, dict[str, Any]] = {}
         for mime in job.mime_types:
-            answer = adapter.fetch_report(registration.endpoint, job.request_id, mime)
+            answer = adapter.fetch_report(scanners.endpoint(registration), job.request_id, mime)
             if isinstance(answer, int):
                 if time.time() - job.started > settings().adapter_timeout_seconds:
                     raise adapter.AdapterError(
