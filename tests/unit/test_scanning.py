@@ -15,6 +15,7 @@ from chalicelib import schedules
 from chalicelib.auth import users
 from chalicelib.config import settings
 from chalicelib.scan import reports, trivy
+from chalicelib.store import scan_reports
 from infra.functions import LocalFunctions, cron_matches, fire_schedules
 from tests.support.adapter import serve_adapter
 from tests.support.client import Client, Reply, api
@@ -231,7 +232,7 @@ def test_a_hung_scanner_is_stopped_at_the_time_limit(client: Client, worker: Loc
 
 
 def test_a_job_that_never_reports_back_ends_error(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reports, "PENDING_DEADLINE_SECONDS", -1)  # its queue message was lost
+    monkeypatch.setattr(scan_reports, "PENDING_DEADLINE_SECONDS", -1)  # its queue message was lost
     push_image(client, "library/alpine", "3.18", alpine_318())
     assert _scan(client, "alpine", "3.18").status == 202
     overview = _overview(client, "alpine", "3.18")[GENERIC]
@@ -378,7 +379,7 @@ def test_an_adapter_that_never_finishes_times_out(client: Client, worker: LocalF
 
 def test_a_long_report_keeps_its_links_in_s3(client: Client, worker: LocalFunctions,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reports, "INLINE_LINKS", 2)  # 2,000 in production: an item holds at most 400 KB
+    monkeypatch.setattr(scan_reports, "INLINE_LINKS", 2)  # 2,000 in production: an item holds at most 400 KB
     push_image(client, "library/alpine", "3.18", alpine_318())
     assert _scan(client, "alpine", "3.18").status == 202
     worker.drain()
