@@ -1,9 +1,6 @@
 """Scan all (/system/scanAll): one execution at a time that queues a scan of every artifact, and
 its counters (the metrics endpoints). Schedules are EventBridge Scheduler schedules that send the
-same queue message a manual run sends.
-
-Items (docs/data-model.md): executions at PK=SCANALL, SK=EXEC#<id>; pointers to the latest one of
-each trigger at PK=SCANALL, SK=LATEST#<trigger> and LATEST#Any; the schedule at PK=SCANALL, SK=SCHEDULE.
+same queue message a manual run sends. Executions and the schedule's record: chalicelib/store/scan_all.py.
 """
 
 from __future__ import annotations
@@ -14,27 +11,18 @@ from typing import Any
 
 from chalicelib import clock, projects, schedules
 from chalicelib.registry import records
-from chalicelib.store import metadata, queue
+from chalicelib.store import queue
+from chalicelib.store import scan_all as store
+from chalicelib.store.scan_all import latest
 
-SCANALL = "SCANALL"
+__all__ = ["latest"]
+
 SCHEDULE_NAME = "scan-all"  # the EventBridge schedule
-_SCHEDULE_KEY = (SCANALL, "SCHEDULE")
 FINISHED = ("Success", "Error", "Stopped")
 
 
 class AlreadyRunning(Exception):
     pass
-
-
-def _execution(item: metadata.Item) -> dict[str, Any]:
-    return {k: (int(v) if k in ("total", "started", *FINISHED) else v) for k, v in item.items()
-            if k not in ("PK", "SK")}
-
-
-def latest(trigger: str = "Any") -> dict[str, Any] | None:
-    pointer = metadata.get(SCANALL, f"LATEST#{trigger}")
-    item = metadata.get(SCANALL, f"EXEC#{pointer['execution_id']}") if pointer else None
-    return _execution(item) if item else None
 
 
 def ongoing(execution: dict[str, Any]) -> bool:
@@ -52,12 +40,7 @@ def trigger(kind: str) -> str:
     if previous and ongoing(previous):
         raise AlreadyRunning(previous["execution_id"])
     execution_id = str(uuid.uuid4())
-    metadata.transact([
-        metadata.put_op({"PK": SCANALL, "SK": f"EXEC#{execution_id}", "execution_id": execution_id,
-                         "trigger": kind, "status": "Running", "start_time": clock.iso(), "total": 0}),
-        metadata.put_op({"PK": SCANALL, "SK": "LATEST#Any", "execution_id": execution_id}),
-        metadata.put_op({"PK": SCANALL, "SK": f"LATEST#{kind}", "execution_id": execution_id}),
-    ])
+    store.create(execution_id, kind, clock.iso())
     queue.send({"kind": "scan_all", "execution_id": execution_id})
     return execution_id
 
@@ -66,22 +49,21 @@ def stop() -> bool:
     current = latest()
     if not current or not ongoing(current):
         return False
-    metadata.update(SCANALL, f"EXEC#{current['execution_id']}", "SET #s = :stopped, end_time = :now",
-                    {":stopped": "Stopped", ":now": clock.iso()}, names={"#s": "status"})
+    store.update(current["execution_id"], status="Stopped", end_time=clock.iso())
     return True
 
 
 def stopped(execution_id: str) -> bool:
     if not execution_id:
         return False
-    item = metadata.get(SCANALL, f"EXEC#{execution_id}")
-    return bool(item and item.get("status") == "Stopped")
+    execution = store.get(execution_id)
+    return bool(execution and execution.get("status") == "Stopped")
 
 
 def count(execution_id: str, what: str) -> None:
     """Count a job of the execution as started or finished (Success, Error, Stopped)."""
     if execution_id:
-        metadata.update(SCANALL, f"EXEC#{execution_id}", "ADD #c :one", {":one": 1}, names={"#c": what})
+        store.count(execution_id, what)
 
 
 StartScan = Callable[[projects.Project, str, records.Artifact, str], int]
@@ -99,8 +81,7 @@ def fan_out(execution_id: str, start_scan: StartScan) -> None:
                 if artifact.accessory_of or (artifact.parent_count and not artifact.tags):
                     continue
                 total += start_scan(project, repository, artifact, execution_id)
-    metadata.update(SCANALL, f"EXEC#{execution_id}", "SET #t = :total, fanned_out = :yes",
-                    {":total": total, ":yes": True}, names={"#t": "total"})
+    store.update(execution_id, total=total, fanned_out=True)
 
 
 def metrics(execution: dict[str, Any] | None) -> dict[str, Any]:
@@ -118,7 +99,7 @@ def metrics(execution: dict[str, Any] | None) -> dict[str, Any]:
 
 def schedule() -> dict[str, Any] | None:
     """The periodic schedule: type, cron, creation_time, update_time."""
-    item = metadata.get(*_SCHEDULE_KEY)
+    item = store.schedule()
     return {k: item[k] for k in ("type", "cron", "creation_time", "update_time")} if item else None
 
 
@@ -127,10 +108,9 @@ def save_schedule(kind: str, cron: str) -> None:
     existing = schedule()
     schedules.put(SCHEDULE_NAME, cron, {"kind": "scan_all_scheduled"})
     now = clock.iso()
-    metadata.put({"PK": _SCHEDULE_KEY[0], "SK": _SCHEDULE_KEY[1], "type": kind, "cron": cron,
-                  "creation_time": existing["creation_time"] if existing else now, "update_time": now})
+    store.put_schedule(kind, cron, existing["creation_time"] if existing else now, now)
 
 
 def delete_schedule() -> None:
     schedules.delete(SCHEDULE_NAME)
-    metadata.delete(*_SCHEDULE_KEY)
+    store.delete_schedule()
