@@ -7,7 +7,7 @@ import time
 from collections import Counter
 
 from chalicelib import projects
-from chalicelib.audit import log
+from chalicelib.store import audit as log
 from chalicelib.store import metadata
 from tests.bench.measure import InProcessClient, in_process_stack, measure, print_header
 from tests.support.images import make_image

@@ -1,0 +1,110 @@
+"""Audit records in DynamoDB, newest first.
+
+Item: PK=AUDIT#<shard>, SK=<op_time>#<id> (writes spread over SHARDS partitions, since every pull
+writes one), and GSI1PK=AUDITP#<project id>, GSI1SK=<op_time>#<id> for a project's log (by id: a later
+project of the same name does not see a deleted one's records, which stay in the system log). Lists merge
+the sorted shard (or project) streams, so a page costs Query pages, never a table scan.
+Ids come from the time and random bits: no counter write on the pull path.
+"""
+
+from __future__ import annotations
+
+import heapq
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib import clock
+from chalicelib.store import metadata
+from chalicelib.store.projects import Project
+
+SHARDS = 8
+OPERATIONS = ("create", "delete", "pull")
+RESOURCE_TYPES = ("artifact", "tag", "project", "repository")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    project: str
+    operation: str
+    resource_type: str
+    resource: str
+    username: str
+    op_time: str
+
+
+_last_id = 0
+_id_lock = threading.Lock()
+
+
+def new_id() -> int:
+    """Milliseconds since the epoch, then 12 random bits: unique in practice, ordered by time, and
+    strictly increasing within one process (two records of one millisecond keep their order)."""
+    global _last_id
+    with _id_lock:
+        _last_id = max((time.time_ns() // 1_000_000) << 12 | secrets.randbits(12), _last_id + 1)
+        return _last_id
+
+
+def entry(project: Project, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
+    """The item of one record, in the shard its id picks."""
+    record_id = new_id()
+    op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
+    sort_key = f"{op_time}#{record_id:020d}"
+    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project.project_id}",
+            "GSI1SK": sort_key, "id": record_id, "project": project.name, "project_id": project.project_id,
+            "operation": operation, "resource_type": resource_type, "resource": resource,
+            "username": username or "anonymous", "op_time": op_time}
+
+
+def counter_key(item: metadata.Item) -> tuple[str, str]:
+    """The count item a record adds to: PK=AUDITCOUNT#<its shard>, SK=<its project id>."""
+    return f"AUDITCOUNT#{item['id'] % SHARDS}", str(item["project_id"])
+
+
+def operations(project: Project, operation: str, resource_type: str, resource: str,
+               username: str) -> list[dict[str, object]]:
+    """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
+    record's shard, so totals are read, never counted."""
+    item = entry(project, operation, resource_type, resource, username)
+    return [metadata.put_op(item), metadata.set_fields_op(*counter_key(item), {}, add={"records": 1})]
+
+
+def write(project: Project, operation: str, resource_type: str, resource: str, username: str) -> None:
+    metadata.transact(operations(project, operation, resource_type, resource, username))
+
+
+def _record(item: metadata.Item) -> AuditRecord:
+    return AuditRecord(int(item["id"]), item["project"], item["operation"], item["resource_type"], item["resource"],
+                       item["username"], item["op_time"])
+
+
+def _merge(streams: list[Iterator[metadata.Item]], descending: bool) -> Iterator[AuditRecord]:
+    merged = heapq.merge(*streams, key=lambda item: item["SK"], reverse=descending)
+    return (_record(item) for item in merged)
+
+
+def iter_all(*, descending: bool = True, page_size: int = 500) -> Iterator[AuditRecord]:
+    """Every record in time order; `page_size` bounds what each shard reads ahead."""
+    return _merge([metadata.iterate(f"AUDIT#{shard}", descending=descending, page_size=page_size)
+                   for shard in range(SHARDS)], descending)
+
+
+def iter_projects(project_ids: list[int], *, descending: bool = True,
+                  page_size: int = 500) -> Iterator[AuditRecord]:
+    return _merge([metadata.iterate(f"AUDITP#{p}", index="GSI1", descending=descending, page_size=page_size)
+                   for p in project_ids], descending)
+
+
+def count_all() -> int:
+    """The sum of every project's counters (one small Query per shard)."""
+    return sum(int(i.get("records", 0)) for shard in range(SHARDS) for i in metadata.iterate(f"AUDITCOUNT#{shard}"))
+
+
+def count_projects(project_ids: list[int]) -> int:
+    keys = [(f"AUDITCOUNT#{shard}", str(project_id)) for shard in range(SHARDS) for project_id in project_ids]
+    return sum(int(i.get("records", 0)) for i in metadata.batch_get(keys))
