@@ -15,7 +15,7 @@ from chalicelib.export import selection
 from chalicelib.export.criteria import EXTRA_COLUMNS, Criteria
 from chalicelib.export.patterns import matches
 from chalicelib.scan import reports, scanners
-from chalicelib.store import metadata, objects
+from chalicelib.store import objects
 
 HEADER = ["Repository", "Artifact Digest", "CVE", "Package", "Current Version", "Fixed in version", "Severity",
           "CWE Ids", "Additional Data", "Scanner"]
@@ -67,7 +67,7 @@ def rows_of(batch: list[selection.Selected], criteria: Criteria) -> list[list[st
     for item in batch:
         for report in finished.get(item.digest, []):
             links += [(item, names[report.scanner_uuid], key) for key in reports.record_keys(report)]
-    found = {(r["PK"], r["SK"]): r for r in metadata.batch_get(key for _, _, key in links)}
+    found = reports.records_at(key for _, _, key in links)
     rows: set[tuple[str, ...]] = set()
     for item, scanner_name, key in links:
         record = found.get(key)

@@ -6,15 +6,16 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
 from chalicelib.registry.digests import algorithm_of, digest_of
-from chalicelib.store import keys, metadata, objects
+from chalicelib.store import blobs as store
+from chalicelib.store import objects
 
 
 def linked_size(name: str, digest: str) -> int:
     """Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. One DynamoDB read."""
-    item = metadata.get(keys.repository(name), keys.blob(digest))
-    if item is None:
+    size = store.linked_size(name, digest)
+    if size is None:
         raise ServiceError("BLOB_UNKNOWN", detail={"digest": digest})
-    return int(item["size"])
+    return size
 
 
 def download_url(name: str, digest: str) -> tuple[str, int]:
@@ -26,34 +27,36 @@ def download_url(name: str, digest: str) -> tuple[str, int]:
 def unlink(name: str, digest: str) -> None:
     """Remove the blob from the repository; its bytes stay until garbage collection."""
     try:
-        metadata.delete(keys.repository(name), keys.blob(digest), must_exist=True)
-    except metadata.ConditionFailed as error:
+        store.unlink(name, digest)
+    except store.ConditionFailed as error:
         raise ServiceError("BLOB_UNKNOWN", detail={"digest": digest}) from error
 
 
 def link(name: str, digest: str, size: int) -> None:
-    metadata.put({"PK": keys.repository(name), "SK": keys.blob(digest), "size": size,
-                  "created": clock.iso()})
+    store.link(name, digest, size, clock.iso())
+
+
+def sizes(name: str, digests: list[str]) -> dict[str, int]:
+    """Sizes of those of these blobs linked into the repository, by digest."""
+    return store.linked_sizes(name, digests) if digests else {}
 
 
 def known_size(digest: str) -> int | None:
     """Size of a blob stored in the registry (in any repository), None when it is not stored."""
-    item = metadata.get(keys.blob(digest), keys.BLOB)
-    return int(item["size"]) if item else None
+    return store.stored_size(digest)
 
 
 def record(digest: str, size: int) -> None:
     """Note that the blob's bytes are in S3 (written after the object, so it never lies)."""
-    metadata.put({"PK": keys.blob(digest), "SK": keys.BLOB, "size": size, "created": clock.iso()})
+    store.record_stored(digest, size, clock.iso())
 
 
 def mount(name: str, digest: str, source: str) -> int | None:
     """Link a blob of `source` into `name` without moving bytes; None when source lacks it."""
-    item = metadata.get(keys.repository(source), keys.blob(digest))
-    if item is None:
-        return None
-    link(name, digest, int(item["size"]))
-    return int(item["size"])
+    size = store.linked_size(source, digest)
+    if size is not None:
+        link(name, digest, size)
+    return size
 
 
 def put_monolithic(name: str, digest: str, data: bytes) -> None:

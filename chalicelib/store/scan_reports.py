@@ -293,6 +293,11 @@ def record_keys(report: Report) -> list[tuple[str, str]]:
     return list(report.vuln_keys)
 
 
+def records_at(record_keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], metadata.Item]:
+    """The shared vulnerability records with these keys (absent ones are missing), by key: BatchGets."""
+    return {(r["PK"], r["SK"]): r for r in metadata.batch_get(record_keys)}
+
+
 def vulnerabilities(report: Report) -> list[dict[str, Any]]:
     """The report's vulnerability items, rebuilt from the shared records (the read path of 2.5)."""
     records = metadata.batch_get(record_keys(report))
