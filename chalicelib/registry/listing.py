@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from chalicelib import inputs
 from chalicelib.errors import ServiceError
 from chalicelib.registry.formats import OCI_INDEX
-from chalicelib.store import keys, metadata
+from chalicelib.store import manifests, repositories
 
 MAX_PAGE = 1000
 
@@ -37,10 +37,8 @@ def _link(path: str, n: int, last: str) -> str:
 def tags(name: str, n: int, last: str | None) -> Page:
     if n == 0:
         return Page([], None)
-    after = keys.tag(last) if last else None
-    items, more = metadata.query(keys.repository(name), keys.TAG_PREFIX, after=after, limit=n, projection="SK")
-    names = [i["SK"][len(keys.TAG_PREFIX):] for i in items]
-    if not names and not last and metadata.get(keys.CATALOG, name) is None:
+    names, more = manifests.tag_page(name, n, last)
+    if not names and not last and repositories.get_repository(name) is None:
         raise ServiceError("NAME_UNKNOWN", detail={"name": name})
     return Page(names, _link(f"/v2/{name}/tags/list", n, names[-1]) if more else None)
 
@@ -48,14 +46,12 @@ def tags(name: str, n: int, last: str | None) -> Page:
 def catalog(n: int, last: str | None) -> Page:
     if n == 0:
         return Page([], None)
-    items, more = metadata.query(keys.CATALOG, after=last or None, limit=n, projection="SK")
-    names = [i["SK"] for i in items]
+    names, more = repositories.name_page(n, last)
     return Page(names, _link("/v2/_catalog", n, names[-1]) if more else None)
 
 
 def referrers(name: str, subject: str, artifact_type: str | None) -> dict[str, Any]:
     """The OCI 1.1 image index of manifests whose subject is `subject` (empty when there are none)."""
-    items, _ = metadata.query(keys.repository(name), keys.referrer(subject))
-    descriptors = [json.loads(i["descriptor"]) for i in items
+    descriptors = [json.loads(i["descriptor"]) for i in manifests.referrers(name, subject)
                    if artifact_type is None or i.get("artifact_type") == artifact_type]
     return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}

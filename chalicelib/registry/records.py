@@ -7,30 +7,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import clock
 from chalicelib.errors import ServiceError
 from chalicelib.registry import formats, manifests
 from chalicelib.registry.names import validate_reference
-from chalicelib.store import keys, metadata, objects
+from chalicelib.store import manifests as store
+from chalicelib.store import objects
+from chalicelib.store.repositories import (
+    Repository,
+    delete_repository,
+    get_repository,
+    iter_repositories,
+    set_description,
+)
+
+__all__ = ["Repository", "delete_repository", "get_repository", "iter_repositories", "set_description"]
 
 _ARTIFACT_ATTRIBUTES = ("digest", "media_type", "size", "artifact_type", "subject", "artifact_id", "push_time",
                         "pull_time", "type", "artifact_size", "extra_attrs", "annotations", "references",
                         "parent_count", "object_key", "blobs", "signature_of")
-
-
-@dataclass(frozen=True)
-class Repository:
-    name: str
-    repository_id: int
-    artifact_count: int
-    pull_count: int
-    description: str
-    creation_time: str
-    update_time: str
-
-    @property
-    def project_name(self) -> str:
-        return self.name.split("/", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -73,36 +67,7 @@ class Artifact:
         return "signature.cosign" if signature else "subject.accessory"
 
 
-def _repository(item: metadata.Item) -> Repository:
-    return Repository(item["SK"], int(item.get("repository_id", 0)), int(item.get("artifact_count", 0)),
-                      int(item.get("pull_count", 0)), item.get("description", ""), item.get("created", ""),
-                      item.get("updated", ""))
-
-
-def get_repository(name: str) -> Repository | None:
-    item = metadata.get(keys.CATALOG, name)
-    return _repository(item) if item else None
-
-
-def iter_repositories(prefix: str = "", *, descending: bool = False) -> Iterator[Repository]:
-    return (_repository(i) for i in metadata.iterate(keys.CATALOG, prefix, descending=descending))
-
-
-def set_description(name: str, description: str) -> None:
-    metadata.update(keys.CATALOG, name, "SET description = :d, updated = :t", {":d": description, ":t": clock.iso()},
-                    condition="attribute_exists(PK)")
-
-
-def delete_repository(name: str) -> None:
-    """The repository leaves the catalog first (invisible at once), then every item of it goes."""
-    metadata.delete(keys.CATALOG, name)
-    metadata.batch_delete((keys.labeled(int(i["label_id"])), f"{name}@{i['digest']}")
-                          for i in metadata.iterate(keys.repository(name), keys.LABEL_PREFIX,
-                                                    attributes=("label_id", "digest")))
-    metadata.batch_delete((i["PK"], i["SK"]) for i in metadata.iterate(keys.repository(name), attributes=()))
-
-
-def _artifact(name: str, item: metadata.Item, tags: list[Tag]) -> Artifact:
+def _artifact(name: str, item: store.Item, tags: list[Tag]) -> Artifact:
     annotations = item.get("annotations")
     if annotations is None:  # too large to keep beside the manifest: read it from the body
         body = manifests.get(name, item["digest"], [], with_body=True).body or b"{}"
@@ -123,9 +88,8 @@ def _artifact(name: str, item: metadata.Item, tags: list[Tag]) -> Artifact:
 
 def tags_by_digest(name: str) -> dict[str, list[Tag]]:
     tags: dict[str, list[Tag]] = {}
-    for item in metadata.iterate(keys.repository(name), keys.TAG_PREFIX, attributes=("digest", "tag_id", "updated")):
-        name_of_tag = item["SK"][len(keys.TAG_PREFIX):]
-        tag = Tag(int(item.get("tag_id", 0)), name_of_tag, item["digest"], item.get("updated", ""))
+    for item in store.iter_tags(name):
+        tag = Tag(int(item.get("tag_id", 0)), item["tag"], item["digest"], item.get("updated", ""))
         tags.setdefault(tag.digest, []).append(tag)
     return tags
 
@@ -133,7 +97,7 @@ def tags_by_digest(name: str) -> dict[str, list[Tag]]:
 def iter_artifacts(name: str) -> Iterator[Artifact]:
     """Every artifact of the repository with its tags (manifest bodies are not read)."""
     tags = tags_by_digest(name)
-    for item in metadata.iterate(keys.repository(name), keys.MANIFEST_PREFIX, attributes=_ARTIFACT_ATTRIBUTES):
+    for item in store.iter_manifests(name, _ARTIFACT_ATTRIBUTES):
         yield _artifact(name, item, tags.get(item["digest"], []))
 
 
@@ -147,11 +111,10 @@ def accessories_by_subject(artifacts: list[Artifact]) -> dict[str, list[Artifact
 
 def accessories_of(name: str, digest: str) -> list[Artifact]:
     """One artifact's accessories, found as deletion finds them (no walk over the repository)."""
-    wanted = [(keys.repository(name), keys.manifest(d)) for d in manifests.accessory_digests(name, digest)]
-    return [_artifact(name, item, []) for item in metadata.batch_get(wanted)]
+    return [_artifact(name, item, []) for item in store.manifests(name, manifests.accessory_digests(name, digest))]
 
 
-def artifact_of(name: str, item: metadata.Item) -> Artifact:
+def artifact_of(name: str, item: store.Item) -> Artifact:
     """The artifact a manifest item already read describes, without its tags (no read)."""
     return _artifact(name, item, [])
 
@@ -161,7 +124,7 @@ def get_artifact(name: str, reference: str) -> Artifact | None:
         digest = manifests.resolve(name, validate_reference(reference))
     except ServiceError:  # a malformed reference or an unknown tag: no such artifact
         return None
-    item = metadata.get(keys.repository(name), keys.manifest(digest))
+    item = store.manifest(name, digest)
     if item is None:
         return None
     return _artifact(name, item, tags_by_digest(name).get(digest, []))

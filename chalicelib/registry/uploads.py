@@ -20,7 +20,8 @@ from chalicelib.config import settings
 from chalicelib.errors import ServiceError
 from chalicelib.registry import blobs
 from chalicelib.registry.digests import ALGORITHMS, ResumableHash, algorithm_of
-from chalicelib.store import keys, metadata, objects
+from chalicelib.store import objects
+from chalicelib.store import uploads as store
 
 PART_MIN_BYTES = 5 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?")
@@ -52,19 +53,15 @@ def _unknown(upload_id: str) -> ServiceError:
 def start(name: str) -> Session:
     session = Session(uuid.uuid4().hex, name, offset=0, version=0,
                       hash_states={a: ResumableHash(a).state() for a in ALGORITHMS})
-    metadata.put({
-        "PK": keys.upload(session.upload_id), "SK": keys.UPLOAD, "name": name, "offset": 0,
-        "version": 0, "etags": [], "pending": 0, "started": clock.iso(),
-        "purge_at": int(time.time()) + settings().upload_ttl_seconds,  # the table's TTL attribute
-        **{f"hash_{a}": s for a, s in session.hash_states.items()},
-    }, if_absent=True)
+    store.create(session.upload_id, name, clock.iso(), int(time.time()) + settings().upload_ttl_seconds,
+                 session.hash_states)
     return session
 
 
 def load(name: str, upload_id: str) -> Session:
     if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
         raise _unknown(upload_id)
-    item = metadata.get(keys.upload(upload_id), keys.UPLOAD, consistent=True)
+    item = store.get(upload_id)
     if item is None or item["name"] != name:
         raise _unknown(upload_id)
     return Session(upload_id, name, int(item["offset"]), int(item["version"]), item.get("multipart_id"),
@@ -122,15 +119,11 @@ def append(session: Session, data: bytes) -> Session:
     updated = Session(session.upload_id, session.name, session.offset + len(data), session.version + 1,
                       multipart_id, etags, pending, {a: h.state() for a, h in hashes.items()})
     try:
-        metadata.update(
-            keys.upload(session.upload_id), keys.UPLOAD,
-            "SET #o = :o, version = :v, etags = :e, pending = :p, hash_sha256 = :h256, "
-            "hash_sha512 = :h512" + (", multipart_id = :m" if multipart_id else ""),
-            {":o": updated.offset, ":v": updated.version, ":e": etags, ":p": pending, ":old": session.version,
-             ":h256": updated.hash_states["sha256"], ":h512": updated.hash_states["sha512"],
-             **({":m": multipart_id} if multipart_id else {})},
-            condition="version = :old", names={"#o": "offset"})
-    except metadata.ConditionFailed as error:
+        store.advance(session.upload_id, session.version, {
+            "offset": updated.offset, "version": updated.version, "etags": etags, "pending": pending,
+            **{f"hash_{a}": state for a, state in updated.hash_states.items()},
+            **({"multipart_id": multipart_id} if multipart_id else {})})
+    except store.ConditionFailed as error:
         raise ServiceError("RANGE_INVALID", "a concurrent chunk changed this upload", status=416,
                             headers=progress_headers(session)) from error
     if session.pending:
@@ -180,4 +173,4 @@ def cancel(session: Session) -> None:
 def _forget(session: Session) -> None:
     if session.pending:
         objects.delete(session.pending_key())
-    metadata.delete(keys.upload(session.upload_id), keys.UPLOAD)
+    store.delete(session.upload_id)

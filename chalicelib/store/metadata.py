@@ -177,7 +177,7 @@ def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | 
     return _from_ddb(raw["Attributes"])
 
 
-def _assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = None) -> tuple[str, Item, dict[str, str]]:
+def assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = None) -> tuple[str, Item, dict[str, str]]:
     """An update expression that sets `fields`, removes the `remove` attributes (a dotted name removes one
     key of a map attribute) and adds `add`'s numbers, with every name an alias (no reserved-word clash)."""
     names: dict[str, str] = {}
@@ -205,7 +205,7 @@ def set_fields(pk: str, sk: str, fields: Item, *, remove: Iterable[str] = (), ad
                must_exist: bool = True) -> Item:
     """Set (and remove, and add to) some attributes of one item; returns the item as written.
     ConditionFailed when it must exist and does not."""
-    expression, values, names = _assignments(fields, remove, add)
+    expression, values, names = assignments(fields, remove, add)
     return update(pk, sk, expression, values, names=names,
                   condition="attribute_exists(PK)" if must_exist else None)
 
@@ -213,7 +213,7 @@ def set_fields(pk: str, sk: str, fields: Item, *, remove: Iterable[str] = (), ad
 def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None,
                   must_exist: bool = False) -> dict[str, Any]:
     """set_fields as an operation of a transaction."""
-    expression, values, names = _assignments(fields, add=add)
+    expression, values, names = assignments(fields, add=add)
     op = update_op(pk, sk, expression, values, must_exist=must_exist)
     op["Update"]["ExpressionAttributeNames"] = names
     return op
