@@ -17,7 +17,7 @@ from chalicelib.errors import ServiceError
 from chalicelib.projects import Project
 from chalicelib.registry import formats, records
 from chalicelib.scan import jobs, reports, scanners, severity
-from chalicelib.store import metadata
+from chalicelib.store.manifests import Item
 
 _COSIGN = "signature.cosign"
 _BY_ADMIN = "To continue with pull, please contact your project administrator for help."
@@ -29,7 +29,7 @@ def _violation(message: str) -> ServiceError:
     return ServiceError("PROJECTPOLICYVIOLATION", message)
 
 
-def check_pull(project: Project, repository: str, manifest: metadata.Item, bypass: bool) -> None:
+def check_pull(project: Project, repository: str, manifest: Item, bypass: bool) -> None:
     """Raise when a policy of the project refuses the pull of this manifest (its item, as the pull read
     it). Costs nothing when no policy is on."""
     cosign = project.metadata.get("enable_content_trust_cosign") == "true"
