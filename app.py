@@ -13,13 +13,13 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-from chalicelib.api import router as api_router
-from chalicelib.auth import service as auth_service
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError, internal_error_body
-from chalicelib.http import JSON, HttpRequest, HttpResponse
+from chalicelib.handlers import token as token_service
+from chalicelib.handlers import v2
+from chalicelib.handlers.harbor import router as api_router
+from chalicelib.handlers.http import JSON, HttpRequest, HttpResponse
 from chalicelib.observability import log_invocation, logger, metrics, tracer
-from chalicelib.registry import api as registry_api
 
 app = Chalice(app_name="harbor-serverless")
 REGISTRY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -45,12 +45,12 @@ def observe(event: Any, get_response: Callable[[Any], Response]) -> Response:
 
 @app.route("/v2", methods=REGISTRY_METHODS, content_types=ANY_CONTENT)
 def registry_base() -> Response:
-    return _serve(registry_api.handle, "")
+    return _serve(v2.handle, "")
 
 
 @app.route("/v2/{proxy+}", methods=REGISTRY_METHODS, content_types=ANY_CONTENT)
 def registry() -> Response:
-    return _serve(registry_api.handle, (app.current_request.uri_params or {}).get("proxy", ""))
+    return _serve(v2.handle, (app.current_request.uri_params or {}).get("proxy", ""))
 
 
 @app.route("/api/v2.0/{proxy+}", methods=REGISTRY_METHODS, content_types=ANY_CONTENT)
@@ -63,7 +63,7 @@ def harbor_api() -> Response:
 
 @app.route("/service/token", methods=["GET"])
 def token() -> Response:
-    return _serve(auth_service.token_response, "")
+    return _serve(token_service.token_response, "")
 
 
 def _base_url(headers: dict[str, list[str]]) -> str:
@@ -96,5 +96,5 @@ def _serve(handler: Callable[[HttpRequest], HttpResponse], path: str) -> Respons
     except Exception:
         logger.exception("unhandled error")
         answer = HttpResponse(500, {"Content-Type": JSON}, json.dumps(internal_error_body()))
-    headers = {**registry_api.API_VERSION_HEADER, **answer.headers}
+    headers = {**v2.API_VERSION_HEADER, **answer.headers}
     return Response(body=answer.body, headers=headers, status_code=answer.status)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from chalicelib.auth import robots, tokens, users
 from chalicelib.auth.access import (
@@ -18,7 +17,6 @@ from chalicelib.auth.access import (
 )
 from chalicelib.config import settings
 from chalicelib.errors import ServiceError
-from chalicelib.http import HttpRequest, HttpResponse
 from chalicelib.projects import Project, get_project
 from chalicelib.registry.names import project_of, validate_name
 
@@ -165,21 +163,3 @@ def grant(principal: Principal, scopes: list[str]) -> list[tokens.Access]:
 def token_scopes(raw_scopes: list[str]) -> list[str]:
     """`scope` may be repeated and each may hold several space-separated scopes."""
     return [s for raw in raw_scopes for s in raw.split(" ") if s]
-
-
-def token_response(request: HttpRequest) -> HttpResponse:
-    """GET /service/token: a bearer token for the requested scopes with what the caller holds."""
-    service = request.param("service")
-    if service is not None and service != settings().token_service:
-        raise ServiceError("BAD_REQUEST", f"Unable to handle service: {service[:100]}", status=400)
-    principal = authenticate(request.header("authorization"), request.base_url)
-    if principal.granted is not None:
-        raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token", basic=True)
-    scopes = token_scopes(request.params("scope"))
-    if principal.anonymous and not scopes:
-        # `docker login` with wrong credentials (or a disabled robot): Harbor's empty 401, which docker
-        # shows as "unauthorized: authentication required".
-        return HttpResponse(401, {"Www-Authenticate": 'Basic realm="harbor"'})
-    access = grant(principal, scopes)
-    return HttpResponse(200, {"Content-Type": "application/json"},
-                        json.dumps(tokens.issue(principal.username, access)))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.api.context import ApiContext, bool_param, respond
-from chalicelib.api.labels import label_json
-from chalicelib.api.paging import list_headers, page_of, query_of, window
-from chalicelib.api.repositories import find_artifact, find_repository, full_name
 from chalicelib.audit import log as audit
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
+from chalicelib.handlers.harbor.labels import label_json
+from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
+from chalicelib.handlers.harbor.repositories import find_artifact, find_repository, full_name
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.registry import artifacts as artifact_info
 from chalicelib.registry import manifests, records
 from chalicelib.registry.names import project_of, validate_name, validate_reference, validate_tag

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from chalicelib import allowlists, clock
 from chalicelib import health as health_of
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.projects import parse_allowlist
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.projects import parse_allowlist
+from chalicelib.handlers.http import HttpResponse
 
 HARBOR_VERSION = "v2.6.0-serverless"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from chalicelib import inputs, projects
-from chalicelib.api.context import ApiContext, respond
 from chalicelib.auth.access import ROLE_PERMISSIONS, project_permissions
 from chalicelib.errors import ServiceError, harbor_error
 from chalicelib.export import service
 from chalicelib.export.criteria import InvalidCriteria, parse
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.scan.severity import GENERIC
 from chalicelib.store import export_executions as executions
 

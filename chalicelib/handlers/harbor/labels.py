@@ -6,11 +6,11 @@ import re
 from typing import Any
 
 from chalicelib import inputs, projects
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.paging import list_headers, page_of, window
-from chalicelib.api.repositories import find_artifact
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, window
+from chalicelib.handlers.harbor.repositories import find_artifact
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.store import labels
 
 _COLOR = re.compile(r"(#[0-9A-Fa-f]{6})?")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.audit import log as audit
 from chalicelib.errors import harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.registry import records
 
 

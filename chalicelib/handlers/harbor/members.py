@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.paging import list_headers, page_of, window
 from chalicelib.auth import users
 from chalicelib.auth.access import ROLE_NAMES
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, window
+from chalicelib.handlers.http import HttpResponse
 
 
 def member_json(project: projects.Project, member: projects.Member) -> dict[str, Any]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import allowlists, projects
-from chalicelib.api.context import ApiContext, bool_param, respond
-from chalicelib.api.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.audit import log as audit
 from chalicelib.auth import robots
 from chalicelib.auth.access import (
@@ -18,7 +16,9 @@ from chalicelib.auth.access import (
     project_permissions,
 )
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.store import labels
 
 BOOLEAN_METADATA = ("public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "auto_scan",

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlencode
 
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpRequest
+from chalicelib.handlers.http import HttpRequest
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100

@@ -7,11 +7,11 @@ from itertools import islice
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.paging import Condition, Page, list_headers, page_of, query_of, sort_of, window
 from chalicelib.audit import log
 from chalicelib.auth.access import ROLE_PERMISSIONS
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.paging import Condition, Page, list_headers, page_of, query_of, sort_of, window
+from chalicelib.handlers.http import HttpResponse
 
 QUERY_KEYS = ("username", "operation", "resource_type", "resource", "op_time")
 

@@ -6,13 +6,13 @@ import re
 from typing import Any
 
 from chalicelib import inputs, projects
-from chalicelib.api.context import ApiContext, boolean_field, respond
-from chalicelib.api.paging import list_headers, page_of, window
-from chalicelib.api.users import check_password_policy
 from chalicelib.auth import robots
 from chalicelib.auth.access import project_permissions
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, boolean_field, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, window
+from chalicelib.handlers.harbor.users import check_password_policy
+from chalicelib.handlers.http import HttpResponse
 
 _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from itertools import islice
 
 from chalicelib import projects
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.projects import project_json
 from chalicelib.errors import ServiceError
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.projects import project_json
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.registry import records
 
 MAX_RESULTS = 100  # per kind: a search box, not an export

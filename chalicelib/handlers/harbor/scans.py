@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import schedules
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.repositories import find_artifact
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.repositories import find_artifact
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.scan import jobs, reports, scan_all, scanners
 
 

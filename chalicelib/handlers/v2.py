@@ -10,7 +10,7 @@ from chalicelib.audit import log as audit
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal, token_allows
 from chalicelib.errors import ServiceError
-from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.handlers.http import HttpRequest, HttpResponse
 from chalicelib.projects import Project
 from chalicelib.registry import blobs, listing, manifests, policies, uploads
 from chalicelib.registry.digests import is_digest, parse_digest

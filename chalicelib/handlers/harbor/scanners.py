@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.api.context import ApiContext, boolean_field, respond
-from chalicelib.api.paging import list_headers, page_of, query_of, window
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, boolean_field, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
+from chalicelib.handlers.http import HttpResponse
 from chalicelib.scan import adapter, scanners, trivy
 
 _AUTH_TYPES = ("", "Basic", "Bearer", "X-ScannerAdapter-API-Key")

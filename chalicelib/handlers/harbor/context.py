@@ -10,7 +10,7 @@ from chalicelib import inputs
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import ANONYMOUS, Permission, Principal, project_permissions, project_role
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import JSON, HttpRequest, HttpResponse
+from chalicelib.handlers.http import JSON, HttpRequest, HttpResponse
 from chalicelib.projects import Project, get_project, get_project_by_id
 
 

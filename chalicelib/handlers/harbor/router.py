@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from chalicelib.api import (
+from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.handlers.harbor import (
     artifacts,
     audit_logs,
     exports,
@@ -24,9 +25,8 @@ from chalicelib.api import (
     system,
     users,
 )
-from chalicelib.api.context import ApiContext
-from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext
+from chalicelib.handlers.http import HttpRequest, HttpResponse
 
 Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,

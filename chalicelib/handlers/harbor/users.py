@@ -6,11 +6,11 @@ import re
 from typing import Any
 
 from chalicelib import inputs
-from chalicelib.api.context import ApiContext, respond
-from chalicelib.api.paging import list_headers, page_of, query_of, window
 from chalicelib.auth import users
 from chalicelib.errors import ServiceError, harbor_error
-from chalicelib.http import HttpResponse
+from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
+from chalicelib.handlers.http import HttpResponse
 
 _USERNAME_FORBIDDEN = re.compile(r'[,~#$%"]')
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
