@@ -5,7 +5,6 @@ Each route only adapts the API Gateway request to chalicelib's HttpRequest and b
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -14,11 +13,11 @@ from typing import Any
 from chalice import Chalice, Response
 
 from chalicelib.config import settings
-from chalicelib.errors import ServiceError, internal_error_body
+from chalicelib.errors import DomainError
+from chalicelib.handlers import errors, v2
 from chalicelib.handlers import token as token_service
-from chalicelib.handlers import v2
 from chalicelib.handlers.harbor import router as api_router
-from chalicelib.handlers.http import JSON, HttpRequest, HttpResponse
+from chalicelib.handlers.http import HttpRequest, HttpResponse
 from chalicelib.observability import log_invocation, logger, metrics, tracer
 
 app = Chalice(app_name="harbor-serverless")
@@ -91,10 +90,10 @@ def _serve(handler: Callable[[HttpRequest], HttpResponse], path: str) -> Respons
     request = _request(path)
     try:
         answer = handler(request)
-    except ServiceError as error:
-        answer = HttpResponse(error.status, {"Content-Type": JSON, **error.headers}, json.dumps(error.body()))
+    except DomainError as error:
+        answer = errors.answer(request, error)
     except Exception:
         logger.exception("unhandled error")
-        answer = HttpResponse(500, {"Content-Type": JSON}, json.dumps(internal_error_body()))
+        answer = errors.internal_error()
     headers = {**v2.API_VERSION_HEADER, **answer.headers}
     return Response(body=answer.body, headers=headers, status_code=answer.status)

@@ -1,73 +1,91 @@
-"""Error envelopes: the OCI distribution error JSON on /v2/ and Harbor's on /api/v2.0/.
+"""The domain's errors: one hierarchy every service and store raises, none of it about HTTP.
 
-Both are {"errors":[{"code","message"}]} (OCI adds "detail"). Services raise ServiceError with a
-code of either table; app.py turns it into a response. Anything else becomes a 500 whose body
-never carries internals.
+An error names its code (the OCI distribution spec's codes and Harbor's, src/lib/errors/const.go), a
+message (the code's default unless given) and, for OCI, a detail. Subclasses carry what an answer
+needs besides: who to challenge (Unauthorized), how far an upload got (UploadOutOfOrder).
+chalicelib/handlers/errors.py is the one table from these to HTTP statuses, headers and envelopes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-# code -> (HTTP status, default message): the OCI distribution spec's codes, then Harbor's
-# (src/lib/errors/const.go; semantics-2.6.md section 0).
-CODES: dict[str, tuple[int, str]] = {
-    "BLOB_UNKNOWN": (404, "blob unknown to registry"),
-    "BLOB_UPLOAD_INVALID": (400, "blob upload invalid"),
-    "BLOB_UPLOAD_UNKNOWN": (404, "blob upload unknown to registry"),
-    "DIGEST_INVALID": (400, "provided digest did not match uploaded content"),
-    "MANIFEST_BLOB_UNKNOWN": (400, "manifest references a manifest or blob unknown to registry"),
-    "MANIFEST_INVALID": (400, "manifest invalid"),
-    "MANIFEST_UNKNOWN": (404, "manifest unknown"),
-    "TAG_INVALID": (400, "manifest tag did not match URI"),
-    "NAME_INVALID": (400, "invalid repository name"),
-    "NAME_UNKNOWN": (404, "repository name not known to registry"),
-    "SIZE_INVALID": (400, "provided length did not match content length"),
-    "UNAUTHORIZED": (401, "authentication required"),
-    "DENIED": (403, "requested access to the resource is denied"),
-    "UNSUPPORTED": (405, "the operation is unsupported"),
-    "TOOMANYREQUESTS": (429, "too many requests"),
-    "RANGE_INVALID": (416, "invalid content range"),
-    "PAGINATION_NUMBER_INVALID": (400, "invalid number of results requested"),
-    "BAD_REQUEST": (400, "bad request"),
-    "FORBIDDEN": (403, "forbidden"),
-    "NOT_FOUND": (404, "resource not found"),
-    "METHOD_NOT_ALLOWED": (405, "method not allowed"),
-    "CONFLICT": (409, "conflict"),
-    "PRECONDITION": (412, "precondition failed"),
-    "VIOLATE_FOREIGN_KEY_CONSTRAINT": (412, "the resource is referenced by others"),
-    "PROJECTPOLICYVIOLATION": (412, "the project's policy refuses this"),
-    "UNPROCESSABLE_ENTITY": (422, "unprocessable entity"),
+# code -> default message.
+MESSAGES: dict[str, str] = {
+    "BLOB_UNKNOWN": "blob unknown to registry",
+    "BLOB_UPLOAD_INVALID": "blob upload invalid",
+    "BLOB_UPLOAD_UNKNOWN": "blob upload unknown to registry",
+    "DIGEST_INVALID": "provided digest did not match uploaded content",
+    "MANIFEST_BLOB_UNKNOWN": "manifest references a manifest or blob unknown to registry",
+    "MANIFEST_INVALID": "manifest invalid",
+    "MANIFEST_UNKNOWN": "manifest unknown",
+    "TAG_INVALID": "manifest tag did not match URI",
+    "NAME_INVALID": "invalid repository name",
+    "NAME_UNKNOWN": "repository name not known to registry",
+    "SIZE_INVALID": "provided length did not match content length",
+    "UNAUTHORIZED": "authentication required",
+    "DENIED": "requested access to the resource is denied",
+    "UNSUPPORTED": "the operation is unsupported",
+    "TOOMANYREQUESTS": "too many requests",
+    "RANGE_INVALID": "invalid content range",
+    "PAGINATION_NUMBER_INVALID": "invalid number of results requested",
+    "BAD_REQUEST": "bad request",
+    "FORBIDDEN": "forbidden",
+    "NOT_FOUND": "resource not found",
+    "METHOD_NOT_ALLOWED": "method not allowed",
+    "CONFLICT": "conflict",
+    "PRECONDITION": "precondition failed",
+    "VIOLATE_FOREIGN_KEY_CONSTRAINT": "the resource is referenced by others",
+    "PROJECTPOLICYVIOLATION": "the project's policy refuses this",
+    "UNPROCESSABLE_ENTITY": "unprocessable entity",
 }
 
 
-@dataclass
-class ServiceError(Exception):
-    code: str
-    message: str = ""
-    detail: Any = None
-    status: int = 0
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        default_status, default_message = CODES.get(self.code, (500, "internal error"))
-        self.status = self.status or default_status
-        self.message = self.message or default_message
+class DomainError(Exception):
+    def __init__(self, code: str, message: str = "", *, detail: Any = None) -> None:
+        self.code = code
+        self.message = message or MESSAGES.get(code, "internal error")
+        self.detail = detail
         super().__init__(self.message)
 
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.detail is not None:
-            error["detail"] = self.detail
-        return {"errors": [error]}
 
-
-def internal_error_body() -> dict[str, Any]:
-    return {"errors": [{"code": "UNKNOWN", "message": "internal server error"}]}
-
-
-def harbor_error(code: str, cause: str | None = None) -> ServiceError:
+def harbor_error(code: str, cause: str | None = None) -> DomainError:
     """Harbor's message convention: the code's default message, then ": <cause>" when there is one."""
-    default = CODES[code][1]
-    return ServiceError(code, f"{default}: {cause}" if cause else default)
+    default = MESSAGES[code]
+    return DomainError(code, f"{default}: {cause}" if cause else default)
+
+
+class Conflict(DomainError):
+    """The name, id or state is taken (Harbor's 409): each store's "exists" error is one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("CONFLICT", message)
+
+
+class Invalid(DomainError):
+    """Input a service cannot accept, with Harbor's "bad request: <cause>" message."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__("BAD_REQUEST", f"{MESSAGES['BAD_REQUEST']}: {cause}")
+        self.cause = cause
+
+
+class TooLarge(DomainError):
+    """A body over what the registry stores (a manifest above its limit)."""
+
+
+class Unauthorized(DomainError):
+    """The caller must authenticate: with Basic credentials (`basic`), or with a bearer token for `scope`."""
+
+    def __init__(self, message: str = "", *, scope: str | None = None, basic: bool = False) -> None:
+        super().__init__("UNAUTHORIZED", message)
+        self.scope = scope
+        self.basic = basic
+
+
+class UploadOutOfOrder(DomainError):
+    """A chunk that does not continue the upload where it stands (`offset`)."""
+
+    def __init__(self, message: str, *, name: str, upload_id: str, offset: int) -> None:
+        super().__init__("RANGE_INVALID", message)
+        self.name, self.upload_id, self.offset = name, upload_id, offset

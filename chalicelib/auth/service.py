@@ -15,24 +15,12 @@ from chalicelib.auth.access import (
     project_actions,
     token_allows,
 )
-from chalicelib.config import settings
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError, Unauthorized
 from chalicelib.projects import Project, get_project
 from chalicelib.registry.names import project_of, validate_name
 
 
-def _unauthorized(base_url: str, scope: str | None, message: str = "", *, basic: bool = False) -> ServiceError:
-    """401 with Harbor's challenge: Bearer (with the scope needed), or Basic after rejected credentials."""
-    if basic:
-        challenge = 'Basic realm="harbor"'
-    else:
-        challenge = f'Bearer realm="{base_url}/service/token",service="{settings().token_service}"'
-        if scope:
-            challenge += f',scope="{scope}"'
-    return ServiceError("UNAUTHORIZED", message, headers={"Www-Authenticate": challenge})
-
-
-def authenticate(authorization: str | None, base_url: str) -> Principal:
+def authenticate(authorization: str | None) -> Principal:
     """The caller named by an Authorization header. As in Harbor, wrong Basic credentials make the
     caller anonymous (a public pull still works; anything else then answers 401)."""
     if not authorization:
@@ -42,7 +30,7 @@ def authenticate(authorization: str | None, base_url: str) -> Principal:
         try:
             subject, granted = tokens.verify(credentials.strip())
         except tokens.InvalidToken as error:
-            raise _unauthorized(base_url, None, "invalid or expired token", basic=True) from error
+            raise Unauthorized("invalid or expired token", basic=True) from error
         return Principal(username=subject, granted=tuple(granted))
     if scheme.lower() == "basic":
         return _basic(credentials.strip())
@@ -63,10 +51,10 @@ def _basic(credentials: str) -> Principal:
     return Principal(username=user.username, user_id=user.user_id, sysadmin=user.sysadmin)
 
 
-def require_login(principal: Principal, base_url: str) -> None:
+def require_login(principal: Principal) -> None:
     """`GET /v2/` answers only to an authenticated caller (that is how `docker login` checks)."""
     if principal.anonymous:
-        raise _unauthorized(base_url, None, basic=principal.rejected_credentials)
+        raise Unauthorized(basic=principal.rejected_credentials)
 
 
 def _sent_credentials(principal: Principal) -> bool:
@@ -78,16 +66,16 @@ def repository_scope(name: str, action: str) -> str:
     return f"repository:{name}:{'pull,push' if action == 'push' else action}"
 
 
-def denied(principal: Principal, base_url: str, name: str, action: str, *scopes: str,
-           bearer: bool = False) -> ServiceError:
+def denied(principal: Principal, name: str, action: str, *scopes: str,
+           bearer: bool = False) -> Unauthorized:
     """Harbor's refusal on /v2/ (v2auth): 401 for every caller, its message, and a challenge: Basic when
     credentials were sent (unless `bearer`), else Bearer with the scopes that would do."""
-    return _unauthorized(base_url, " ".join(scopes or (repository_scope(name, action),)),
-                         f"unauthorized to access repository: {name}, action: {action}",
-                         basic=_sent_credentials(principal) and not bearer)
+    return Unauthorized(f"unauthorized to access repository: {name}, action: {action}",
+                        scope=" ".join(scopes or (repository_scope(name, action),)),
+                        basic=_sent_credentials(principal) and not bearer)
 
 
-def require_repository(principal: Principal, name: str, action: str, base_url: str) -> Project | None:
+def require_repository(principal: Principal, name: str, action: str) -> Project | None:
     """Raise unless the principal may perform `action` (pull, push, delete) on repository `name`.
     Returns the project when deciding needed to read it (a token decides alone: None)."""
     if principal.granted is not None:
@@ -95,15 +83,15 @@ def require_repository(principal: Principal, name: str, action: str, base_url: s
             return None
         # Denied: this path may read the project, to tell a missing project from missing rights.
         require_project(name)
-        raise denied(principal, base_url, name, action)
+        raise denied(principal, name, action)
     if principal.anonymous:
         project = get_project(project_of(name))  # public projects answer anonymous pulls
         if project is None or not allows(project_actions(principal, project), action):
-            raise denied(principal, base_url, name, action)
+            raise denied(principal, name, action)
         return project
     project = require_project(name)
     if not allows(project_actions(principal, project), action):
-        raise denied(principal, base_url, name, action)
+        raise denied(principal, name, action)
     return project
 
 
@@ -114,19 +102,19 @@ def holds(principal: Principal, project: Project, name: str, action: str) -> boo
     return allows(project_actions(principal, project), action)
 
 
-def require_catalog(principal: Principal, base_url: str) -> None:
+def require_catalog(principal: Principal) -> None:
     """System admins only; Harbor challenges Basic on the catalog, whoever asks."""
     allowed = token_allows(principal, "registry", "catalog", "*") if principal.granted is not None \
         else principal.sysadmin
     if not allowed:
-        raise _unauthorized(base_url, None, "unauthorized to list catalog", basic=True)
+        raise Unauthorized("unauthorized to list catalog", basic=True)
 
 
 def require_project(name: str) -> Project:
     """The project of repository `name`; NAME_UNKNOWN when there is none."""
     project = get_project(project_of(name))
     if project is None:
-        raise ServiceError("NAME_UNKNOWN", f"project {project_of(name)} not found; create it first",
+        raise DomainError("NAME_UNKNOWN", f"project {project_of(name)} not found; create it first",
                             detail={"name": name})
     return project
 
@@ -146,7 +134,7 @@ def grant(principal: Principal, scopes: list[str]) -> list[tokens.Access]:
         elif resource_type == "repository":
             try:
                 validate_name(name)
-            except ServiceError:
+            except DomainError:
                 continue
             project_name = project_of(name)
             if project_name not in projects:

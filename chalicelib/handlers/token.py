@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from chalicelib.auth import tokens
-from chalicelib.auth.service import _unauthorized, authenticate, grant, token_scopes
+from chalicelib.auth.service import authenticate, grant, token_scopes
 from chalicelib.config import settings
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError, Unauthorized
 from chalicelib.handlers.http import HttpRequest, HttpResponse
 
 
@@ -15,10 +15,10 @@ def token_response(request: HttpRequest) -> HttpResponse:
     """GET /service/token: a bearer token for the requested scopes with what the caller holds."""
     service = request.param("service")
     if service is not None and service != settings().token_service:
-        raise ServiceError("BAD_REQUEST", f"Unable to handle service: {service[:100]}", status=400)
-    principal = authenticate(request.header("authorization"), request.base_url)
+        raise DomainError("BAD_REQUEST", f"Unable to handle service: {service[:100]}")
+    principal = authenticate(request.header("authorization"))
     if principal.granted is not None:
-        raise _unauthorized(request.base_url, None, "a token cannot be exchanged for another token", basic=True)
+        raise Unauthorized("a token cannot be exchanged for another token", basic=True)
     scopes = token_scopes(request.params("scope"))
     if principal.anonymous and not scopes:
         # `docker login` with wrong credentials (or a disabled robot): Harbor's empty 401, which docker

@@ -9,7 +9,8 @@ from functools import cached_property
 from chalicelib.audit import log as audit
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal, token_allows
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
+from chalicelib.handlers.errors import upload_progress
 from chalicelib.handlers.http import HttpRequest, HttpResponse
 from chalicelib.projects import Project
 from chalicelib.registry import blobs, listing, manifests, policies, uploads
@@ -22,24 +23,24 @@ _ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push", "PATCH
 
 
 def handle(request: HttpRequest) -> HttpResponse:
-    """Answer one /v2/ request; ServiceError carries every refusal."""
-    principal = auth.authenticate(request.header("authorization"), request.base_url)
+    """Answer one /v2/ request; DomainError carries every refusal."""
+    principal = auth.authenticate(request.header("authorization"))
     path = request.path
     if path == "":
-        auth.require_login(principal, request.base_url)
+        auth.require_login(principal)
         return HttpResponse(200, {"Content-Type": "application/json"}, "{}")
     if path == "_catalog":
-        auth.require_catalog(principal, request.base_url)
+        auth.require_catalog(principal)
         return _page(listing.catalog(listing.page_size(request.param("n")), request.param("last")),
                      "repositories", None)
     route = parse_route(path)
     if request.method not in _ACTIONS:
-        raise ServiceError("UNSUPPORTED", f"{request.method} is not supported here")
+        raise DomainError("UNSUPPORTED", f"{request.method} is not supported here")
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
-    checked = auth.require_repository(principal, route.name, action, request.base_url)
+    checked = auth.require_repository(principal, route.name, action)
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
     if handler is None:
-        raise ServiceError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
+        raise DomainError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
     return handler(Call(request, route, principal, checked))
 
 
@@ -124,7 +125,7 @@ def _tag_parameters(call: Call) -> list[str]:
     """The `tag` query parameters of a PUT by digest (distribution-spec 1.1), each a valid tag."""
     tags = list(dict.fromkeys(call.request.params("tag")))
     if len(tags) > manifests.MAX_TAGS_PER_PUT:
-        raise ServiceError("TAG_INVALID", f"at most {manifests.MAX_TAGS_PER_PUT} tags per request")
+        raise DomainError("TAG_INVALID", f"at most {manifests.MAX_TAGS_PER_PUT} tags per request")
     return [validate_tag(tag) for tag in tags]
 
 
@@ -172,35 +173,39 @@ def _start_upload(call: Call) -> HttpResponse:
         blobs.put_monolithic(call.route.name, digest, call.request.body)
         return _created(call.route.name, digest)
     session = uploads.start(call.route.name)
-    return HttpResponse(202, {**uploads.progress_headers(session), "Content-Length": "0"})
+    return HttpResponse(202, {**_progress(session), "Content-Length": "0"})
+
+
+def _progress(session: uploads.Session) -> dict[str, str]:
+    return upload_progress(session.name, session.upload_id, session.offset)
 
 
 def _may_pull(call: Call, source: str) -> bool:
     """Mounting needs pull on the source. A token without it is answered 401 with a challenge for both
     scopes, as distribution does, so the client can get a token that mounts; a caller who simply
     lacks the right gets a normal upload."""
-    principal, base_url = call.principal, call.request.base_url
+    principal = call.principal
     if principal.granted is not None and not token_allows(principal, "repository", source, "pull"):
         target = auth.repository_scope(call.route.name, "push")
-        raise auth.denied(principal, base_url, source, "pull", target, auth.repository_scope(source, "pull"),
+        raise auth.denied(principal, source, "pull", target, auth.repository_scope(source, "pull"),
                           bearer=True)
     try:
-        auth.require_repository(principal, source, "pull", base_url)
-    except ServiceError:
+        auth.require_repository(principal, source, "pull")
+    except DomainError:
         return False
     return True
 
 
 def _upload_status(call: Call) -> HttpResponse:
     session = uploads.load(call.route.name, call.route.ref)
-    return HttpResponse(204, uploads.progress_headers(session))
+    return HttpResponse(204, _progress(session))
 
 
 def _patch_upload(call: Call) -> HttpResponse:
     session = uploads.load(call.route.name, call.route.ref)
     uploads.check_range(session, call.request.header("content-range"), len(call.request.body))
     session = uploads.append(session, call.request.body)
-    return HttpResponse(202, uploads.progress_headers(session))
+    return HttpResponse(202, _progress(session))
 
 
 def _finish_upload(call: Call) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.registry.digests import algorithm_of, digest_of
 from chalicelib.store import blobs as store
 from chalicelib.store import objects
@@ -14,7 +14,7 @@ def linked_size(name: str, digest: str) -> int:
     """Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. One DynamoDB read."""
     size = store.linked_size(name, digest)
     if size is None:
-        raise ServiceError("BLOB_UNKNOWN", detail={"digest": digest})
+        raise DomainError("BLOB_UNKNOWN", detail={"digest": digest})
     return size
 
 
@@ -29,7 +29,7 @@ def unlink(name: str, digest: str) -> None:
     try:
         store.unlink(name, digest)
     except store.ConditionFailed as error:
-        raise ServiceError("BLOB_UNKNOWN", detail={"digest": digest}) from error
+        raise DomainError("BLOB_UNKNOWN", detail={"digest": digest}) from error
 
 
 def link(name: str, digest: str, size: int) -> None:
@@ -62,7 +62,7 @@ def mount(name: str, digest: str, source: str) -> int | None:
 def put_monolithic(name: str, digest: str, data: bytes) -> None:
     """A whole blob in one request (POST ?digest=): verified, stored once, linked."""
     if digest_of(data, algorithm_of(digest)) != digest:
-        raise ServiceError("DIGEST_INVALID", detail={"digest": digest})
+        raise DomainError("DIGEST_INVALID", detail={"digest": digest})
     if known_size(digest) is None:
         objects.put(objects.blob_key(digest), data)
         record(digest, len(data))

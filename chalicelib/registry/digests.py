@@ -16,7 +16,7 @@ import importlib
 import re
 from dataclasses import dataclass
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 
 _DIGEST = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
 _ANY_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
@@ -29,8 +29,8 @@ def parse_digest(value: str) -> str:
     if _DIGEST.fullmatch(value or ""):
         return value
     if _ANY_DIGEST.fullmatch(value or "") and value.split(":", 1)[0] not in ALGORITHMS:
-        raise ServiceError("DIGEST_INVALID", f"unsupported digest algorithm: {value.split(':', 1)[0]}")
-    raise ServiceError("DIGEST_INVALID", f"invalid digest: {value!r}")
+        raise DomainError("DIGEST_INVALID", f"unsupported digest algorithm: {value.split(':', 1)[0]}")
+    raise DomainError("DIGEST_INVALID", f"invalid digest: {value!r}")
 
 
 def is_digest(value: str) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import inputs
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.registry.digests import is_digest
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -38,8 +38,8 @@ class ParsedManifest:
     annotations: dict[str, str] = field(default_factory=dict)
 
 
-def _invalid(message: str, **detail: Any) -> ServiceError:
-    return ServiceError("MANIFEST_INVALID", message, detail=detail or None)
+def _invalid(message: str, **detail: Any) -> DomainError:
+    return DomainError("MANIFEST_INVALID", message, detail=detail or None)
 
 
 def _descriptor(raw: Any, where: str) -> Descriptor:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib import inputs
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.registry.formats import OCI_INDEX
 from chalicelib.store import manifests, repositories
 
@@ -26,7 +26,7 @@ def page_size(raw: str | None) -> int:
         return MAX_PAGE
     number = inputs.decimal(raw)
     if number is None:
-        raise ServiceError("PAGINATION_NUMBER_INVALID", detail={"n": raw[:20]})
+        raise DomainError("PAGINATION_NUMBER_INVALID", detail={"n": raw[:20]})
     return min(number, MAX_PAGE)
 
 
@@ -39,7 +39,7 @@ def tags(name: str, n: int, last: str | None) -> Page:
         return Page([], None)
     names, more = manifests.tag_page(name, n, last)
     if not names and not last and repositories.get_repository(name) is None:
-        raise ServiceError("NAME_UNKNOWN", detail={"name": name})
+        raise DomainError("NAME_UNKNOWN", detail={"name": name})
     return Page(names, _link(f"/v2/{name}/tags/list", n, names[-1]) if more else None)
 
 

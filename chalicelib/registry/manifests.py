@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chalicelib import clock
 from chalicelib.audit import log as audit
 from chalicelib.config import settings
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError, TooLarge
 from chalicelib.observability import logger
 from chalicelib.projects import Project
 from chalicelib.registry import artifacts, blobs, formats
@@ -29,8 +29,8 @@ class StoredManifest:
     record: store.Item  # the manifest's item, for what else a pull checks (its policies)
 
 
-def _unknown(reference: str) -> ServiceError:
-    return ServiceError("MANIFEST_UNKNOWN", detail={"reference": reference})
+def _unknown(reference: str) -> DomainError:
+    return DomainError("MANIFEST_UNKNOWN", detail={"reference": reference})
 
 
 def resolve(name: str, reference: str) -> str:
@@ -50,7 +50,7 @@ def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> Sto
     if item is None:
         raise _unknown(reference)
     if not formats.accepts(accept, item["media_type"]):
-        raise ServiceError("MANIFEST_UNKNOWN", f"{item['media_type']} found, but the Accept header "
+        raise DomainError("MANIFEST_UNKNOWN", f"{item['media_type']} found, but the Accept header "
                             "does not allow it", detail={"reference": reference})
     body = None
     if with_body:
@@ -70,11 +70,11 @@ def put(name: str, reference: str, content_type: str, body: bytes,
     """
     cfg = settings()
     if len(body) > cfg.manifest_max_bytes:
-        raise ServiceError("SIZE_INVALID", f"manifest exceeds {cfg.manifest_max_bytes} bytes", status=413)
+        raise TooLarge("SIZE_INVALID", f"manifest exceeds {cfg.manifest_max_bytes} bytes")
     parsed = formats.parse(body, content_type)
     digest = digest_of(body, algorithm_of(reference) if is_digest(reference) else "sha256")
     if is_digest(reference) and digest != reference:
-        raise ServiceError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
+        raise DomainError("DIGEST_INVALID", detail={"expected": reference, "actual": digest})
     tags = list(dict.fromkeys([*([] if is_digest(reference) else [reference]), *extra_tags]))
     config_digest = artifacts.config_digest(parsed)
     config = objects.get(objects.blob_key(config_digest)) if config_digest else None
@@ -90,7 +90,7 @@ def put(name: str, reference: str, content_type: str, body: bytes,
         except store.ConditionFailed:
             continue  # pushed or deleted concurrently: read the new state and write again
         return digest, parsed.subject.digest if parsed.subject else None
-    raise ServiceError("TOOMANYREQUESTS", f"{name}@{digest} is being changed concurrently; retry", status=429)
+    raise DomainError("TOOMANYREQUESTS", f"{name}@{digest} is being changed concurrently; retry")
 
 
 _WRITE_ATTEMPTS = 8
@@ -144,7 +144,7 @@ def _state(name: str, digest: str, tags: list[str], parsed: formats.ParsedManife
     """One BatchGet: the referenced blobs and children (all must exist), and the records a push updates."""
     state = store.push_state(name, digest, tags, [b.digest for b in parsed.blobs], [c.digest for c in parsed.children])
     if state.missing:
-        raise ServiceError("MANIFEST_BLOB_UNKNOWN", detail={"digests": state.missing})
+        raise DomainError("MANIFEST_BLOB_UNKNOWN", detail={"digests": state.missing})
     return state
 
 
@@ -174,14 +174,14 @@ def delete(name: str, reference: str) -> None:
     if item is None:
         raise _unknown(reference)
     if int(item.get("parent_count") or 0) > 0:  # Harbor's deleteDeeply refuses a referenced root
-        raise ServiceError("VIOLATE_FOREIGN_KEY_CONSTRAINT", "the deleting artifact is referenced by others")
+        raise DomainError("VIOLATE_FOREIGN_KEY_CONSTRAINT", "the deleting artifact is referenced by others")
     try:
         store.delete_manifest(name, item)
     except store.ConditionFailed as error:
         raise _unknown(reference) from error
     labels.detach_all(name, reference)
     for accessory in accessory_digests(name, reference):
-        with contextlib.suppress(ServiceError):  # already gone: deleted concurrently
+        with contextlib.suppress(DomainError):  # already gone: deleted concurrently
             delete(name, accessory)
 
 

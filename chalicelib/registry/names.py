@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.registry.digests import is_digest, parse_digest
 
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
@@ -40,7 +40,7 @@ class Route:
 
 def validate_name(name: str) -> str:
     if len(name) > NAME_MAX_LENGTH or not _NAME.fullmatch(name):
-        raise ServiceError(
+        raise DomainError(
             "NAME_INVALID",
             "repository name must be <project>/<repository>[/...] of lower-case alphanumeric "
             "components separated by '.', '_', '__' or '-'",
@@ -55,7 +55,7 @@ def project_of(name: str) -> str:
 
 def validate_tag(tag: str) -> str:
     if not _TAG.fullmatch(tag):
-        raise ServiceError("MANIFEST_INVALID", "invalid tag", detail={"tag": tag[:128]})
+        raise DomainError("MANIFEST_INVALID", "invalid tag", detail={"tag": tag[:128]})
     return tag
 
 
@@ -77,5 +77,5 @@ def parse_route(path: str) -> Route:
             elif kind == "manifest" and not is_digest(ref):
                 ref = validate_reference(ref)
             return Route(kind, validate_name(match["name"]), ref)
-    raise ServiceError("NAME_INVALID", "no such registry endpoint or invalid repository name",
+    raise DomainError("NAME_INVALID", "no such registry endpoint or invalid repository name",
                         detail={"path": path[:NAME_MAX_LENGTH]})

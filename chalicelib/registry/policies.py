@@ -13,7 +13,7 @@ refused.
 from __future__ import annotations
 
 from chalicelib import allowlists
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.projects import Project
 from chalicelib.registry import formats, records
 from chalicelib.scan import jobs, reports, scanners, severity
@@ -25,8 +25,8 @@ _BY_ALLOWLIST = ("To continue with pull, please contact your project administrat
                  "vulnerabilities through configuring the CVE allowlist.")
 
 
-def _violation(message: str) -> ServiceError:
-    return ServiceError("PROJECTPOLICYVIOLATION", message)
+def _violation(message: str) -> DomainError:
+    return DomainError("PROJECTPOLICYVIOLATION", message)
 
 
 def check_pull(project: Project, repository: str, manifest: Item, bypass: bool) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.registry import formats, manifests
 from chalicelib.registry.names import validate_reference
 from chalicelib.store import manifests as store
@@ -122,7 +122,7 @@ def artifact_of(name: str, item: store.Item) -> Artifact:
 def get_artifact(name: str, reference: str) -> Artifact | None:
     try:
         digest = manifests.resolve(name, validate_reference(reference))
-    except ServiceError:  # a malformed reference or an unknown tag: no such artifact
+    except DomainError:  # a malformed reference or an unknown tag: no such artifact
         return None
     item = store.manifest(name, digest)
     if item is None:

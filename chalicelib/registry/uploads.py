@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError, UploadOutOfOrder
 from chalicelib.registry import blobs
 from chalicelib.registry.digests import ALGORITHMS, ResumableHash, algorithm_of
 from chalicelib.store import objects
@@ -46,8 +46,8 @@ class Session:
         return objects.upload_key(self.upload_id, f"pending-{self.version if version is None else version}")
 
 
-def _unknown(upload_id: str) -> ServiceError:
-    return ServiceError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload_id[:64]})
+def _unknown(upload_id: str) -> DomainError:
+    return DomainError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload_id[:64]})
 
 
 def start(name: str) -> Session:
@@ -75,21 +75,15 @@ def check_range(session: Session, content_range: str | None, length: int) -> Non
         return
     match = _CONTENT_RANGE.fullmatch(content_range.strip())
     if not match:
-        raise ServiceError("BLOB_UPLOAD_INVALID", "malformed Content-Range",
+        raise DomainError("BLOB_UPLOAD_INVALID", "malformed Content-Range",
                             detail={"Content-Range": content_range[:64]})
     begin, end = int(match[1]), int(match[2])
     if begin != session.offset or end < begin or end - begin + 1 != length:
-        raise ServiceError("RANGE_INVALID", "chunk out of order or of the wrong length",
-                            status=416, headers=progress_headers(session))
+        raise _out_of_order(session, "chunk out of order or of the wrong length")
 
 
-def progress_headers(session: Session) -> dict[str, str]:
-    return {
-        "Location": f"/v2/{session.name}/blobs/uploads/{session.upload_id}",
-        "Range": f"0-{max(session.offset - 1, 0)}",
-        "Docker-Upload-UUID": session.upload_id,
-        "OCI-Chunk-Min-Length": str(settings().chunk_min_length),
-    }
+def _out_of_order(session: Session, message: str) -> UploadOutOfOrder:
+    return UploadOutOfOrder(message, name=session.name, upload_id=session.upload_id, offset=session.offset)
 
 
 def _hashes(session: Session, data: bytes) -> dict[str, ResumableHash]:
@@ -124,8 +118,7 @@ def append(session: Session, data: bytes) -> Session:
             **{f"hash_{a}": state for a, state in updated.hash_states.items()},
             **({"multipart_id": multipart_id} if multipart_id else {})})
     except store.ConditionFailed as error:
-        raise ServiceError("RANGE_INVALID", "a concurrent chunk changed this upload", status=416,
-                            headers=progress_headers(session)) from error
+        raise _out_of_order(session, "a concurrent chunk changed this upload") from error
     if session.pending:
         objects.delete(session.pending_key())
     return updated
@@ -139,7 +132,7 @@ def finish(session: Session, digest: str, data: bytes) -> int:
     actual = _hashes(session, data)[algorithm_of(digest)].digest()
     if actual != digest:
         cancel(session)
-        raise ServiceError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
+        raise DomainError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
     size = session.offset + len(data)
     if blobs.known_size(digest) is None:
         _store(session, digest, _buffered(session, data))

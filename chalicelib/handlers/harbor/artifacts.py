@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib import projects
 from chalicelib.audit import log as audit
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.labels import label_json
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
@@ -116,25 +116,25 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     target = full_name(project.name, repository_name)
     try:
         validate_name(target)
-    except ServiceError as error:
+    except DomainError as error:
         raise harbor_error("BAD_REQUEST", f"invalid repository name: {target[:255]}") from error
     source = ctx.request.param("from") or ""
     repository, separator, reference = source.rpartition("@") if "@" in source else source.rpartition(":")
     try:
         validate_name(repository)
         validate_reference(reference)
-    except ServiceError as error:
+    except DomainError as error:
         raise harbor_error("BAD_REQUEST", "from must be <project>/<repository>@<digest> or ...:<tag>") from error
     ctx.project(project_of(repository), ("repository", "pull"), by_name=True)  # may the caller read it?
     found = records.get_artifact(repository, reference)
     if found is None:
         raise harbor_error("NOT_FOUND", f"artifact {source[:200]} not found")
     if found.accessory_of:
-        raise ServiceError("DENIED", "the operation isn't supported for an artifact accessory", status=403)
+        raise DomainError("DENIED", "the operation isn't supported for an artifact accessory")
     try:
         digest = manifests.copy(repository, found.digest, target, [t.name for t in found.tags])
     except manifests.ArtifactExists as error:
-        raise ServiceError("CONFLICT", f"conflict: the artifact {target}@{found.digest} already exists") from error
+        raise DomainError("CONFLICT", f"conflict: the artifact {target}@{found.digest} already exists") from error
     audit.record(project, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
                  ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
@@ -179,12 +179,12 @@ def create_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
     name = ctx.body().get("name")
     try:
         validate_tag(name if isinstance(name, str) else "")
-    except ServiceError as error:
+    except DomainError as error:
         raise harbor_error("BAD_REQUEST", f"invalid tag name: {str(name)[:130]}") from error
     try:
         manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
     except manifests.TagExists as error:
-        raise ServiceError("CONFLICT", f"conflict: the tag {name} already exists in {repository.name}") from error
+        raise DomainError("CONFLICT", f"conflict: the tag {name} already exists in {repository.name}") from error
     audit.record(project, "create", "tag", f"{repository.name}:{name}", ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project_name, repository.name, reference)}/tags/{name}"})
 

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib import inputs
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import ANONYMOUS, Permission, Principal, project_permissions, project_role
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.http import JSON, HttpRequest, HttpResponse
 from chalicelib.projects import Project, get_project, get_project_by_id
 
@@ -21,7 +21,7 @@ class ApiContext:
 
     @classmethod
     def of(cls, request: HttpRequest) -> ApiContext:
-        principal = auth.authenticate(request.header("authorization"), request.base_url)
+        principal = auth.authenticate(request.header("authorization"))
         # Registry tokens are for /v2/ only; the API knows Basic credentials.
         return cls(request, ANONYMOUS if principal.granted is not None else principal)
 
@@ -44,9 +44,9 @@ class ApiContext:
     def require_sysadmin(self) -> None:
         self.require_authenticated()
         if not self.principal.sysadmin:
-            raise ServiceError("FORBIDDEN", f"forbidden: {self.principal.username}")
+            raise DomainError("FORBIDDEN", f"forbidden: {self.principal.username}")
 
-    def _denied(self) -> ServiceError:
+    def _denied(self) -> DomainError:
         return harbor_error("UNAUTHORIZED" if self.principal.anonymous else "FORBIDDEN")
 
     def project(self, name_or_id: str, permission: Permission, *, by_name: bool = False) -> Project:
@@ -94,4 +94,4 @@ def bool_param(request: HttpRequest, name: str) -> bool | None:
         return True
     if raw.lower() in ("false", "0"):
         return False
-    raise ServiceError("UNPROCESSABLE_ENTITY", f"{name} in query must be of type bool: \"{raw[:20]}\"")
+    raise DomainError("UNPROCESSABLE_ENTITY", f"{name} in query must be of type bool: \"{raw[:20]}\"")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib import inputs, projects
 from chalicelib.auth.access import ROLE_PERMISSIONS, project_permissions
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.export import service
 from chalicelib.export.criteria import InvalidCriteria, parse
 from chalicelib.handlers.harbor.context import ApiContext, respond
@@ -26,7 +26,7 @@ def _exportable(ctx: ApiContext) -> list[int]:
 def export_cve(ctx: ApiContext) -> HttpResponse:
     scan_type = ctx.request.header("x-scan-data-type")
     if scan_type is None:
-        raise ServiceError("UNPROCESSABLE_ENTITY", "X-Scan-Data-Type in header is required")
+        raise DomainError("UNPROCESSABLE_ENTITY", "X-Scan-Data-Type in header is required")
     if scan_type != GENERIC:
         raise harbor_error("BAD_REQUEST", f"Unsupported MIME type : {scan_type[:200]}")
     try:
@@ -41,7 +41,7 @@ def export_cve(ctx: ApiContext) -> HttpResponse:
         chosen.append(project)
     ctx.require_authenticated()
     if ctx.principal.robot:
-        raise ServiceError("FORBIDDEN", "a robot account cannot export CVEs: an export belongs to a user, "
+        raise DomainError("FORBIDDEN", "a robot account cannot export CVEs: an export belongs to a user, "
                                         "who alone may download it; use a user's credentials")
     for project in chosen:
         ctx.require(project, _EXPORT)
@@ -56,7 +56,7 @@ def _execution(ctx: ApiContext, execution_id: str) -> executions.Execution:
     ctx.require_authenticated()
     found = executions.get(number) if (number := inputs.decimal(execution_id)) is not None else None
     if found is None or found.downloaded:
-        raise ServiceError("NOT_FOUND", f"execution {execution_id[:20]} not found")
+        raise DomainError("NOT_FOUND", f"execution {execution_id[:20]} not found")
     for project_id in found.project_ids:
         project = projects.get_project_by_id(project_id)
         if project is not None:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from chalicelib import inputs, projects
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, window
 from chalicelib.handlers.harbor.repositories import find_artifact
@@ -69,7 +69,7 @@ def create_label(ctx: ApiContext) -> HttpResponse:
     try:
         label = labels.create_label(name, description, color, scope, project_id)
     except labels.LabelExists as error:
-        raise ServiceError("CONFLICT", f"conflict: the label {name} already exists") from error
+        raise DomainError("CONFLICT", f"conflict: the label {name} already exists") from error
     return respond(201, headers={"Location": f"/api/v2.0/labels/{label.label_id}"})
 
 
@@ -98,7 +98,7 @@ def update_label(ctx: ApiContext, label_id: str) -> HttpResponse:
     try:
         labels.update_label(label, name, description, color)
     except labels.LabelExists as error:
-        raise ServiceError("CONFLICT", f"conflict: the label {name} already exists") from error
+        raise DomainError("CONFLICT", f"conflict: the label {name} already exists") from error
     return respond(200)
 
 
@@ -119,7 +119,7 @@ def attach_label(ctx: ApiContext, project_name: str, repository_name: str, refer
     try:
         labels.attach(label.label_id, repository.name, artifact.digest)
     except labels.AlreadyAttached as error:
-        raise ServiceError("CONFLICT", f"conflict: label {label.name} is already on the artifact") from error
+        raise DomainError("CONFLICT", f"conflict: label {label.name} is already on the artifact") from error
     return respond(200)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlencode
 
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.http import HttpRequest
 
 T = TypeVar("T")
@@ -31,7 +31,7 @@ def _integer(request: HttpRequest, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     if not re.fullmatch(r"-?\d+", raw):
-        raise ServiceError("UNPROCESSABLE_ENTITY", f"{name} in query must be of type int64: \"{raw[:20]}\"")
+        raise DomainError("UNPROCESSABLE_ENTITY", f"{name} in query must be of type int64: \"{raw[:20]}\"")
     return int(raw)
 
 
@@ -42,12 +42,12 @@ def page_of(request: HttpRequest) -> Page:
     """
     number, size = _integer(request, "page", 1), _integer(request, "page_size", 10)
     if size > MAX_PAGE_SIZE:
-        raise ServiceError("UNPROCESSABLE_ENTITY",
+        raise DomainError("UNPROCESSABLE_ENTITY",
                            f"page_size in query should be less than or equal to {MAX_PAGE_SIZE}")
     if size < 1:
-        raise ServiceError("UNPROCESSABLE_ENTITY", "page_size in query should be greater than or equal to 1")
+        raise DomainError("UNPROCESSABLE_ENTITY", "page_size in query should be greater than or equal to 1")
     if number < 1:
-        raise ServiceError("UNPROCESSABLE_ENTITY", "page in query should be greater than or equal to 1")
+        raise DomainError("UNPROCESSABLE_ENTITY", "page in query should be greater than or equal to 1")
     return Page(number, size)
 
 
@@ -96,8 +96,8 @@ def _boolean_value(raw: str) -> bool:
     return raw.strip().lower() == "true"
 
 
-def _invalid_value(raw: str) -> ServiceError:
-    return ServiceError("BAD_REQUEST", f"invalid query string value: {raw[:100]}")
+def _invalid_value(raw: str) -> DomainError:
+    return DomainError("BAD_REQUEST", f"invalid query string value: {raw[:100]}")
 
 
 def _condition(raw: str, _value: Parse) -> Condition:
@@ -135,7 +135,7 @@ def query_of(request: HttpRequest, allowed: Iterable[str], *, integers: Iterable
     for item in unquote(raw).split(","):
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
-            raise ServiceError("BAD_REQUEST", 'the query string must contain "=" and the key/value cannot be empty')
+            raise DomainError("BAD_REQUEST", 'the query string must contain "=" and the key/value cannot be empty')
         if key not in allowed:
             raise harbor_error("BAD_REQUEST", f"query key {key[:50]} is not supported; use one of {sorted(allowed)}")
         conditions[key] = _condition(value, parsers.get(key, _text))

@@ -15,7 +15,7 @@ from chalicelib.auth.access import (
     PROJECT_ADMIN,
     project_permissions,
 )
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.handlers.http import HttpResponse
@@ -88,7 +88,7 @@ def create_project(ctx: ApiContext) -> HttpResponse:
         project = projects.create_project(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
                                           public=public, extra_metadata=meta)
     except projects.ProjectExists as error:
-        raise ServiceError("CONFLICT", f"conflict: The project named {name} already exists") from error
+        raise DomainError("CONFLICT", f"conflict: The project named {name} already exists") from error
     audit.record(project, "create", "project", name, ctx.principal.username)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
@@ -97,7 +97,7 @@ def create_project(ctx: ApiContext) -> HttpResponse:
 def head_project(ctx: ApiContext) -> HttpResponse:
     name = ctx.request.param("project_name")
     if not name:
-        raise ServiceError("UNPROCESSABLE_ENTITY", "project_name in query is required")
+        raise DomainError("UNPROCESSABLE_ENTITY", "project_name in query is required")
     return respond(200 if projects.get_project(name) else 404)
 
 
@@ -169,7 +169,7 @@ def delete_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("project", "delete"))
     ok, message = _deletable(project)
     if not ok:
-        raise ServiceError("PRECONDITION", f"precondition failed: {message}")
+        raise DomainError("PRECONDITION", f"precondition failed: {message}")
     projects.delete_project(project)
     robots.delete_project_robots(project.project_id)
     labels.delete_project_labels(project.project_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor import (
     artifacts,
     audit_logs,
@@ -60,5 +60,5 @@ def handle(request: HttpRequest) -> HttpResponse:
             continue
         return handler(ApiContext.of(request), **params)
     if allowed:
-        raise ServiceError("METHOD_NOT_ALLOWED", "method not allowed")
+        raise DomainError("METHOD_NOT_ALLOWED", "method not allowed")
     raise harbor_error("NOT_FOUND", f"no API resource at /api/v2.0/{request.path[:200]}")

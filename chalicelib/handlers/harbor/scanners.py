@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, boolean_field, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
 from chalicelib.handlers.http import HttpResponse
@@ -87,7 +87,7 @@ def create_scanner(ctx: ApiContext) -> HttpResponse:
             skip_cert_verify=skip_verify, use_internal_addr=boolean_field(body, "use_internal_addr", False),
             disabled=boolean_field(body, "disabled", False), scanner=document)
     except scanners.ScannerConflict as error:
-        raise ServiceError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
+        raise DomainError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
     return respond(201, headers={"Location": f"/api/v2.0/scanners/{registration.uuid}"})
 
 
@@ -106,7 +106,7 @@ def get_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
 def update_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
     old = _registration(ctx, registration_id)
     if old.immutable:
-        raise ServiceError("FORBIDDEN", f"the scanner {old.name} is built in and cannot be changed")
+        raise DomainError("FORBIDDEN", f"the scanner {old.name} is built in and cannot be changed")
     body = ctx.body()
     name, url, auth, credential = _settings(body)
     skip_verify = boolean_field(body, "skip_certVerify", old.skip_cert_verify)
@@ -123,16 +123,16 @@ def update_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
     try:
         scanners.update(old, new)
     except scanners.ScannerConflict as error:
-        raise ServiceError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
+        raise DomainError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
     return respond(200)
 
 
 def delete_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
     registration = _registration(ctx, registration_id)
     if registration.immutable:
-        raise ServiceError("FORBIDDEN", f"the scanner {registration.name} is built in and cannot be deleted")
+        raise DomainError("FORBIDDEN", f"the scanner {registration.name} is built in and cannot be deleted")
     if registration.uuid == scanners.default_uuid():
-        raise ServiceError("FORBIDDEN", f"the scanner {registration.name} is the default: set another first")
+        raise DomainError("FORBIDDEN", f"the scanner {registration.name} is the default: set another first")
     scanners.delete(registration)
     return respond(200, registration_json(registration, None))
 
@@ -150,7 +150,7 @@ def scanner_metadata(ctx: ApiContext, registration_id: str) -> HttpResponse:
     try:
         return respond(200, scanners.metadata_of(registration, trivy.VERSION))
     except adapter.AdapterError as error:
-        raise ServiceError("INTERNAL_SERVER_ERROR", str(error), status=500) from error
+        raise DomainError("INTERNAL_SERVER_ERROR", str(error)) from error
 
 
 def get_project_scanner(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import schedules
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.repositories import find_artifact
 from chalicelib.handlers.http import HttpResponse
@@ -17,11 +17,11 @@ def scan_artifact(ctx: ApiContext, project_name: str, repository_name: str, refe
     try:
         jobs.start(project, repository.name, artifact, ctx.request.base_url)
     except jobs.NoScanner as error:
-        raise ServiceError("PRECONDITION", str(error)) from error
+        raise DomainError("PRECONDITION", str(error)) from error
     except jobs.NothingToScan as error:
         raise harbor_error("BAD_REQUEST", str(error)) from error
     except reports.ScanConflict as error:
-        raise ServiceError("CONFLICT", f"a previous scan process is {error.status}") from error
+        raise DomainError("CONFLICT", f"a previous scan process is {error.status}") from error
     return respond(202)
 
 
@@ -61,7 +61,7 @@ def _schedule_body(ctx: ApiContext) -> tuple[str, str]:
 
 def _require_scanner() -> None:
     if scanners.default_uuid() is None:
-        raise ServiceError("PRECONDITION", "no default scanner is configured")
+        raise DomainError("PRECONDITION", "no default scanner is configured")
 
 
 def _save_schedule(kind: str, cron: str) -> None:
@@ -85,11 +85,11 @@ def create_schedule(ctx: ApiContext) -> HttpResponse:
         try:
             scan_all.trigger("Manual")
         except scan_all.AlreadyRunning as error:
-            raise ServiceError("CONFLICT", "a previous scan all job is still running") from error
+            raise DomainError("CONFLICT", "a previous scan all job is still running") from error
     elif kind == "None":
         raise harbor_error("BAD_REQUEST", "nothing to create for schedule type None")
     elif scan_all.schedule() is not None:
-        raise ServiceError("CONFLICT", "the scan all schedule already exists: update it instead")
+        raise DomainError("CONFLICT", "the scan all schedule already exists: update it instead")
     else:
         _save_schedule(kind, cron)
     return respond(201)

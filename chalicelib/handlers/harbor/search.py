@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import islice
 
 from chalicelib import projects
-from chalicelib.errors import ServiceError
+from chalicelib.errors import DomainError
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.projects import project_json
 from chalicelib.handlers.http import HttpResponse
@@ -17,7 +17,7 @@ MAX_RESULTS = 100  # per kind: a search box, not an export
 def search(ctx: ApiContext) -> HttpResponse:
     term = (ctx.request.param("q") or "").strip().lower()
     if not term:
-        raise ServiceError("UNPROCESSABLE_ENTITY", "q in query is required")
+        raise DomainError("UNPROCESSABLE_ENTITY", "q in query is required")
     roles = projects.roles_by_name(ctx.principal.user_id)
     visible = {p.name: p for p in projects.iter_projects()
                if ctx.principal.sysadmin or p.public or p.name in roles}

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib import inputs
 from chalicelib.auth import users
-from chalicelib.errors import ServiceError, harbor_error
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
 from chalicelib.handlers.http import HttpResponse
@@ -40,7 +40,7 @@ def _check_profile(body: dict[str, Any], user_id: int | None) -> dict[str, str]:
     if len(realname) > 255 or len(comment) > 30_000:
         raise harbor_error("BAD_REQUEST", "realname or comment too long")
     if email and users.email_taken(email, user_id):
-        raise ServiceError("CONFLICT", f"conflict: email {email} is already used")
+        raise DomainError("CONFLICT", f"conflict: email {email} is already used")
     return {"email": email, "realname": realname, "comment": comment}
 
 
@@ -57,7 +57,7 @@ def create_user(ctx: ApiContext) -> HttpResponse:
     try:
         user = users.create_user(username, password, **profile)
     except users.UserExists as error:
-        raise ServiceError("CONFLICT", f"conflict: username {username} is already used") from error
+        raise DomainError("CONFLICT", f"conflict: username {username} is already used") from error
     return respond(201, headers={"Location": f"/api/v2.0/users/{user.user_id}"})
 
 
@@ -75,7 +75,7 @@ def search_users(ctx: ApiContext) -> HttpResponse:
     page = page_of(ctx.request)
     name = (ctx.request.param("username") or "").lower()
     if not name:
-        raise ServiceError("UNPROCESSABLE_ENTITY", "username in query is required")
+        raise DomainError("UNPROCESSABLE_ENTITY", "username in query is required")
     selected, total = window(users.iter_users(), page, lambda u: name in u.username.lower())
     return respond(200, [{"user_id": u.user_id, "username": u.username} for u in selected],
                    list_headers(ctx.request, "/api/v2.0/users/search", page, total))
