@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.errors import Invalid
 from chalicelib.projects import Project
 from chalicelib.store.allowlists import Allowlist, get, put
 
 __all__ = ["Allowlist", "get", "put"]
 
 
-class InvalidAllowlist(ValueError):
+class InvalidAllowlist(Invalid):
     pass
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from chalicelib.aws import client
 from chalicelib.config import settings
+from chalicelib.errors import Invalid
 
 PRESETS = {"Hourly": "0 0 * * * *", "Daily": "0 0 0 * * *", "Weekly": "0 0 0 * * 0"}
 _FIELD = re.compile(r"(\*|\?|[0-9]+(-[0-9]+)?(/[0-9]+)?|\*/[0-9]+)(,[0-9]+(-[0-9]+)?)*")
 
 
-class InvalidCron(Exception):
+class InvalidCron(Invalid):
     pass
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from chalicelib.errors import Invalid
 from chalicelib.export.patterns import BadPattern, compile_pattern
 
 # Columns beyond Harbor's ten, added only when asked for ("extra_columns"), so the default file stays
@@ -13,7 +14,7 @@ EXTRA_COLUMNS = {"project": "Project", "tags": "Tags", "cvss_v3_score": "CVSS3 S
                  "cvss_v3_vector": "CVSS3 Vector", "description": "Description"}
 
 
-class InvalidCriteria(ValueError):
+class InvalidCriteria(Invalid):
     pass
 
 

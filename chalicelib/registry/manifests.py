@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chalicelib import clock
 from chalicelib.audit import log as audit
 from chalicelib.config import settings
-from chalicelib.errors import DomainError, TooLarge
+from chalicelib.errors import Conflict, DomainError, TooLarge
 from chalicelib.observability import logger
 from chalicelib.projects import Project
 from chalicelib.registry import artifacts, blobs, formats
@@ -207,8 +207,9 @@ def record_pull(project: Project, name: str, digest: str, reference: str, userna
         logger.exception("pull not recorded", extra={"repository": name, "digest": digest})
 
 
-class TagExists(Exception):
-    pass
+class TagExists(Conflict):
+    def __init__(self, repository: str, tag: str) -> None:
+        super().__init__(f"conflict: the tag {tag} already exists in {repository}")
 
 
 def create_tag(name: str, tag: str, digest: str) -> None:
@@ -216,11 +217,12 @@ def create_tag(name: str, tag: str, digest: str) -> None:
     try:
         store.create_tag(name, tag, digest, clock.iso())
     except store.ConditionFailed as error:
-        raise TagExists(tag) from error
+        raise TagExists(name, tag) from error
 
 
-class ArtifactExists(Exception):
-    pass
+class ArtifactExists(Conflict):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"conflict: the artifact {reference} already exists")
 
 
 def copy(source: str, digest: str, target: str, tags: list[str]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib import clock, projects
 from chalicelib.auth import robots, tokens
 from chalicelib.config import settings
+from chalicelib.errors import DomainError, Invalid
 from chalicelib.observability import logger
 from chalicelib.registry import formats, records
 from chalicelib.scan import adapter, reports, scan_all, scanners, severity, trivy
@@ -26,12 +27,15 @@ FIRST_POLL_SECONDS = 2  # Harbor polls an adapter's report first after 2 s
 TIMEOUT_MARGIN_SECONDS = 120  # beyond trivy's own limit, before a silent job counts as crashed
 
 
-class NoScanner(Exception):
-    """412: the project has no usable scanner."""
+class NoScanner(DomainError):
+    """The project has no usable scanner."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("PRECONDITION", message)
 
 
-class NothingToScan(Exception):
-    """400: no artifact in the tree is one the scanner supports."""
+class NothingToScan(Invalid):
+    """No artifact in the tree is one the scanner supports."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import clock, projects, schedules
+from chalicelib.errors import Conflict
 from chalicelib.registry import records
 from chalicelib.store import queue
 from chalicelib.store import scan_all as store
@@ -21,8 +22,9 @@ SCHEDULE_NAME = "scan-all"  # the EventBridge schedule
 FINISHED = ("Success", "Error", "Stopped")
 
 
-class AlreadyRunning(Exception):
-    pass
+class AlreadyRunning(Conflict):
+    def __init__(self) -> None:
+        super().__init__("a previous scan all job is still running")
 
 
 def ongoing(execution: dict[str, Any]) -> bool:
@@ -38,7 +40,7 @@ def trigger(kind: str) -> str:
     AlreadyRunning while the previous execution is ongoing."""
     previous = latest()
     if previous and ongoing(previous):
-        raise AlreadyRunning(previous["execution_id"])
+        raise AlreadyRunning
     execution_id = str(uuid.uuid4())
     store.create(execution_id, kind, clock.iso())
     queue.send({"kind": "scan_all", "execution_id": execution_id})

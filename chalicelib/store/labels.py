@@ -11,18 +11,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chalicelib import clock
+from chalicelib.errors import Conflict
 from chalicelib.store import keys, metadata
 from chalicelib.store.named import Named
 
 _NAMED = Named("LABEL")
 
 
-class LabelExists(Exception):
-    pass
+class LabelExists(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"conflict: the label {name} already exists")
 
 
-class AlreadyAttached(Exception):
-    pass
+class AlreadyAttached(Conflict):
+    def __init__(self, label_name: str) -> None:
+        super().__init__(f"conflict: label {label_name} is already on the artifact")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def delete_project_labels(project_id: int) -> None:
         delete_label(label)
 
 
-def attach(label_id: int, repository: str, digest: str) -> None:
+def attach(label: Label, repository: str, digest: str) -> None:
+    label_id = label.label_id
     try:
         metadata.transact([
             metadata.put_op({"PK": keys.repository(repository), "SK": keys.attached_label(digest, label_id),
@@ -103,7 +107,7 @@ def attach(label_id: int, repository: str, digest: str) -> None:
             metadata.put_op({"PK": keys.labeled(label_id), "SK": f"{repository}@{digest}"}),
         ])
     except metadata.ConditionFailed as error:
-        raise AlreadyAttached(str(label_id)) from error
+        raise AlreadyAttached(label.name) from error
 
 
 def detach(label_id: int, repository: str, digest: str) -> None:

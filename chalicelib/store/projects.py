@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.errors import Conflict
 from chalicelib.store import keys, metadata
 from chalicelib.store.named import Named
 
@@ -22,12 +23,14 @@ _NAMED = Named("PROJECT")
 PROJECT_ADMIN_ROLE = 1
 
 
-class ProjectExists(Exception):
-    pass
+class ProjectExists(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"conflict: The project named {name} already exists")
 
 
-class MemberExists(Exception):
-    pass
+class MemberExists(Conflict):
+    def __init__(self, username: str, project_name: str) -> None:
+        super().__init__(f"conflict: {username} is already a member of {project_name}")
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ def add_member(project: Project, user_id: int, username: str, role_id: int) -> M
     try:
         metadata.transact(_member_ops(project, member_id, user_id, username, role_id))
     except metadata.ConditionFailed as error:
-        raise MemberExists(username) from error
+        raise MemberExists(username, project.name) from error
     return Member(member_id, project.project_id, user_id, username, role_id)
 
 

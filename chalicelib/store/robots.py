@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.errors import Conflict
 from chalicelib.store import metadata
 from chalicelib.store.named import Named
 
@@ -18,8 +19,9 @@ NEVER = -1
 _NAMED = Named("ROBOT")
 
 
-class RobotExists(Exception):
-    pass
+class RobotExists(Conflict):
+    def __init__(self, full_name: str) -> None:
+        super().__init__(f"conflict: the robot {full_name} already exists")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.errors import Conflict
 from chalicelib.store import metadata, objects
 
 PENDING, RUNNING, SUCCESS, ERROR, STOPPED = "Pending", "Running", "Success", "Error", "Stopped"
@@ -34,11 +35,11 @@ _SUMMARY_ATTRIBUTES = ("scanner_uuid", "mime_type", "report_id", "job_id", "stat
                        "deadline", "scanner", "severity", "summary", "generated_at", "message")
 
 
-class ScanConflict(Exception):
+class ScanConflict(Conflict):
     """A scan of the artifact by this scanner is still running."""
 
     def __init__(self, status: str) -> None:
-        super().__init__(status)
+        super().__init__(f"a previous scan process is {status}")
         self.status = status
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.config import settings
+from chalicelib.errors import Conflict
 from chalicelib.store import metadata, parameters
 from chalicelib.store.projects import Project, project_partition
 
@@ -17,8 +18,11 @@ _DEFAULT = ("SCANNERDEFAULT", "SCANNER")
 BUILTIN_URL = "builtin://trivy"  # runs in this deployment's scan function, not over HTTP
 
 
-class ScannerConflict(Exception):
+class ScannerConflict(Conflict):
     """The name or URL is already registered."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__(f"conflict: a scanner named {registration.name} or at {registration.url} already exists")
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def create(registration: Registration) -> Registration:
         metadata.transact([metadata.put_op(_item(registration), if_absent=True), *_pointer_ops(registration)])
     except metadata.ConditionFailed as error:
         parameters.delete_secret(_credential_parameter(registration.uuid))
-        raise ScannerConflict(registration.name) from error
+        raise ScannerConflict(registration) from error
     return registration
 
 
@@ -114,7 +118,7 @@ def update(old: Registration, new: Registration) -> None:
     try:
         metadata.transact(operations)
     except metadata.ConditionFailed as error:
-        raise ScannerConflict(new.name) from error
+        raise ScannerConflict(new) from error
 
 
 def delete(registration: Registration) -> None:

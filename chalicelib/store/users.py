@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chalicelib import clock
+from chalicelib.errors import Conflict
 from chalicelib.store import metadata
 from chalicelib.store.named import Named
 
@@ -14,8 +15,9 @@ USERS = "USERS"
 _NAMED = Named("USER", name_attribute="username")
 
 
-class UserExists(Exception):
-    pass
+class UserExists(Conflict):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"conflict: username {username} is already used")
 
 
 @dataclass(frozen=True)

@@ -131,10 +131,7 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
         raise harbor_error("NOT_FOUND", f"artifact {source[:200]} not found")
     if found.accessory_of:
         raise DomainError("DENIED", "the operation isn't supported for an artifact accessory")
-    try:
-        digest = manifests.copy(repository, found.digest, target, [t.name for t in found.tags])
-    except manifests.ArtifactExists as error:
-        raise DomainError("CONFLICT", f"conflict: the artifact {target}@{found.digest} already exists") from error
+    digest = manifests.copy(repository, found.digest, target, [t.name for t in found.tags])
     audit.record(project, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
                  ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
@@ -181,10 +178,7 @@ def create_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
         validate_tag(name if isinstance(name, str) else "")
     except DomainError as error:
         raise harbor_error("BAD_REQUEST", f"invalid tag name: {str(name)[:130]}") from error
-    try:
-        manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
-    except manifests.TagExists as error:
-        raise DomainError("CONFLICT", f"conflict: the tag {name} already exists in {repository.name}") from error
+    manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
     audit.record(project, "create", "tag", f"{repository.name}:{name}", ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project_name, repository.name, reference)}/tags/{name}"})
 

@@ -6,7 +6,7 @@ from chalicelib import inputs, projects
 from chalicelib.auth.access import ROLE_PERMISSIONS, project_permissions
 from chalicelib.errors import DomainError, harbor_error
 from chalicelib.export import service
-from chalicelib.export.criteria import InvalidCriteria, parse
+from chalicelib.export.criteria import parse
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.http import HttpResponse
 from chalicelib.scan.severity import GENERIC
@@ -29,10 +29,7 @@ def export_cve(ctx: ApiContext) -> HttpResponse:
         raise DomainError("UNPROCESSABLE_ENTITY", "X-Scan-Data-Type in header is required")
     if scan_type != GENERIC:
         raise harbor_error("BAD_REQUEST", f"Unsupported MIME type : {scan_type[:200]}")
-    try:
-        criteria, job_name = parse(ctx.body())
-    except InvalidCriteria as error:
-        raise harbor_error("BAD_REQUEST", str(error)) from error
+    criteria, job_name = parse(ctx.body())
     chosen = []
     for project_id in criteria.project_ids:  # existence first, then permission (Harbor's order)
         project = projects.get_project_by_id(project_id)

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from chalicelib import inputs, projects
-from chalicelib.errors import DomainError, harbor_error
+from chalicelib.errors import harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, window
 from chalicelib.handlers.harbor.repositories import find_artifact
@@ -66,10 +66,7 @@ def create_label(ctx: ApiContext) -> HttpResponse:
         ctx.require_sysadmin()
     else:
         project_id = _project_for(ctx, body.get("project_id"), "create").project_id
-    try:
-        label = labels.create_label(name, description, color, scope, project_id)
-    except labels.LabelExists as error:
-        raise DomainError("CONFLICT", f"conflict: the label {name} already exists") from error
+    label = labels.create_label(name, description, color, scope, project_id)
     return respond(201, headers={"Location": f"/api/v2.0/labels/{label.label_id}"})
 
 
@@ -95,10 +92,7 @@ def get_label(ctx: ApiContext, label_id: str) -> HttpResponse:
 def update_label(ctx: ApiContext, label_id: str) -> HttpResponse:
     label = _label(ctx, label_id, "update")
     name, description, color = _fields(ctx.body())
-    try:
-        labels.update_label(label, name, description, color)
-    except labels.LabelExists as error:
-        raise DomainError("CONFLICT", f"conflict: the label {name} already exists") from error
+    labels.update_label(label, name, description, color)
     return respond(200)
 
 
@@ -116,10 +110,7 @@ def attach_label(ctx: ApiContext, project_name: str, repository_name: str, refer
         raise harbor_error("NOT_FOUND", f"label {label_id} not found")
     if label.scope == "p" and label.project_id != project.project_id:
         raise harbor_error("BAD_REQUEST", f"label {label.name} belongs to another project")
-    try:
-        labels.attach(label.label_id, repository.name, artifact.digest)
-    except labels.AlreadyAttached as error:
-        raise DomainError("CONFLICT", f"conflict: label {label.name} is already on the artifact") from error
+    labels.attach(label, repository.name, artifact.digest)
     return respond(200)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib import projects
 from chalicelib.auth import users
 from chalicelib.auth.access import ROLE_NAMES
-from chalicelib.errors import DomainError, harbor_error
+from chalicelib.errors import harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, window
 from chalicelib.handlers.http import HttpResponse
@@ -65,10 +65,7 @@ def add_member(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     if body.get("member_group"):
         raise harbor_error("BAD_REQUEST", "group members are not supported")
     role, user = _role(body.get("role_id")), _user(body.get("member_user"))
-    try:
-        member = projects.add_member(project, user.user_id, user.username, role)
-    except projects.MemberExists as error:
-        raise DomainError("CONFLICT", f"conflict: {user.username} is already a member of {project.name}") from error
+    member = projects.add_member(project, user.user_id, user.username, role)
     return respond(201, headers={"Location": f"/api/v2.0/projects/{project_name_or_id}/members/{member.member_id}"})
 
 

@@ -84,11 +84,8 @@ def create_project(ctx: ApiContext) -> HttpResponse:
         raise harbor_error("BAD_REQUEST", "proxy cache projects are not supported yet")
     meta = _request_metadata(body)
     public = meta.pop("public", "false") == "true"
-    try:
-        project = projects.create_project(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
-                                          public=public, extra_metadata=meta)
-    except projects.ProjectExists as error:
-        raise DomainError("CONFLICT", f"conflict: The project named {name} already exists") from error
+    project = projects.create_project(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
+                                      public=public, extra_metadata=meta)
     audit.record(project, "create", "project", name, ctx.principal.username)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
@@ -139,18 +136,13 @@ def update_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("project", "update"))
     body = ctx.body()
     meta = _request_metadata(body)
-    allowlist = parse_allowlist(body["cve_allowlist"]) if body.get("cve_allowlist") is not None else None
+    allowlist = allowlists.parse(body["cve_allowlist"]) if body.get("cve_allowlist") is not None else None
     projects.update_project(project, meta)
     if allowlist is not None:
         allowlists.put(project, *allowlist)
     return respond(200)
 
 
-def parse_allowlist(raw: Any) -> tuple[tuple[str, ...], int | None]:
-    try:
-        return allowlists.parse(raw)
-    except allowlists.InvalidAllowlist as error:
-        raise harbor_error("BAD_REQUEST", str(error)) from error
 
 
 def _deletable(project: projects.Project) -> tuple[bool, str]:

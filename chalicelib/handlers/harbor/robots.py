@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib import inputs, projects
 from chalicelib.auth import robots
 from chalicelib.auth.access import project_permissions
-from chalicelib.errors import DomainError, harbor_error
+from chalicelib.errors import harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, boolean_field, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, window
 from chalicelib.handlers.harbor.users import check_password_policy
@@ -100,11 +100,8 @@ def create_robot(ctx: ApiContext) -> HttpResponse:
     description = body.get("description", "")
     if not isinstance(description, str):
         raise harbor_error("BAD_REQUEST", "description must be a string")
-    try:
-        robot = robots.create_robot(full_name, description, level, _duration(body.get("duration")),
-                                    boolean_field(body, "disable", False), permissions, project_ids, secret)
-    except robots.RobotExists as error:
-        raise DomainError("CONFLICT", f"conflict: the robot {full_name} already exists") from error
+    robot = robots.create_robot(full_name, description, level, _duration(body.get("duration")),
+                                boolean_field(body, "disable", False), permissions, project_ids, secret)
     return respond(201, {"id": robot.robot_id, "name": robot.name, "secret": secret,
                          "creation_time": robot.creation_time, "expires_at": robot.expires_at},
                    {"Location": f"/api/v2.0/robots/{robot.robot_id}"})

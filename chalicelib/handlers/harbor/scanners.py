@@ -81,13 +81,10 @@ def create_scanner(ctx: ApiContext) -> HttpResponse:
     name, url, auth, credential = _settings(body)
     skip_verify = boolean_field(body, "skip_certVerify", False)
     document = _adapter_metadata(url, auth, credential, skip_verify)
-    try:
-        registration = scanners.create(
-            name, url, description=_text(body, "description"), auth=auth, access_credential=credential,
-            skip_cert_verify=skip_verify, use_internal_addr=boolean_field(body, "use_internal_addr", False),
-            disabled=boolean_field(body, "disabled", False), scanner=document)
-    except scanners.ScannerConflict as error:
-        raise DomainError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
+    registration = scanners.create(
+        name, url, description=_text(body, "description"), auth=auth, access_credential=credential,
+        skip_cert_verify=skip_verify, use_internal_addr=boolean_field(body, "use_internal_addr", False),
+        disabled=boolean_field(body, "disabled", False), scanner=document)
     return respond(201, headers={"Location": f"/api/v2.0/scanners/{registration.uuid}"})
 
 
@@ -120,10 +117,7 @@ def update_scanner(ctx: ApiContext, registration_id: str) -> HttpResponse:
                   disabled=boolean_field(body, "disabled", old.disabled), update_time=clock.iso(),
                   adapter_name=info["name"],
                   vendor=info["vendor"], version=info["version"], produces=adapter.produced_types(document))
-    try:
-        scanners.update(old, new)
-    except scanners.ScannerConflict as error:
-        raise DomainError("CONFLICT", f"conflict: a scanner named {name} or at {url} already exists") from error
+    scanners.update(old, new)
     return respond(200)
 
 

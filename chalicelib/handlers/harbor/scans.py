@@ -14,14 +14,7 @@ from chalicelib.scan import jobs, reports, scan_all, scanners
 
 def scan_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("scan", "create"))
-    try:
-        jobs.start(project, repository.name, artifact, ctx.request.base_url)
-    except jobs.NoScanner as error:
-        raise DomainError("PRECONDITION", str(error)) from error
-    except jobs.NothingToScan as error:
-        raise harbor_error("BAD_REQUEST", str(error)) from error
-    except reports.ScanConflict as error:
-        raise DomainError("CONFLICT", f"a previous scan process is {error.status}") from error
+    jobs.start(project, repository.name, artifact, ctx.request.base_url)
     return respond(202)
 
 
@@ -64,13 +57,6 @@ def _require_scanner() -> None:
         raise DomainError("PRECONDITION", "no default scanner is configured")
 
 
-def _save_schedule(kind: str, cron: str) -> None:
-    try:
-        scan_all.save_schedule(kind, cron)
-    except schedules.InvalidCron as error:
-        raise harbor_error("BAD_REQUEST", str(error)) from error
-
-
 def get_schedule(ctx: ApiContext) -> HttpResponse:
     ctx.require_sysadmin()
     return respond(200, _schedule_json(scan_all.schedule()))
@@ -82,16 +68,13 @@ def create_schedule(ctx: ApiContext) -> HttpResponse:
     _require_scanner()
     kind, cron = _schedule_body(ctx)
     if kind == "Manual":
-        try:
-            scan_all.trigger("Manual")
-        except scan_all.AlreadyRunning as error:
-            raise DomainError("CONFLICT", "a previous scan all job is still running") from error
+        scan_all.trigger("Manual")
     elif kind == "None":
         raise harbor_error("BAD_REQUEST", "nothing to create for schedule type None")
     elif scan_all.schedule() is not None:
         raise DomainError("CONFLICT", "the scan all schedule already exists: update it instead")
     else:
-        _save_schedule(kind, cron)
+        scan_all.save_schedule(kind, cron)
     return respond(201)
 
 
@@ -104,7 +87,7 @@ def update_schedule(ctx: ApiContext) -> HttpResponse:
     if kind == "None":
         scan_all.delete_schedule()
     else:
-        _save_schedule(kind, cron)
+        scan_all.save_schedule(kind, cron)
     return respond(200)
 
 

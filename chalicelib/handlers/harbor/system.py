@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalicelib import allowlists, clock
 from chalicelib import health as health_of
 from chalicelib.handlers.harbor.context import ApiContext, respond
-from chalicelib.handlers.harbor.projects import parse_allowlist
 from chalicelib.handlers.http import HttpResponse
 
 HARBOR_VERSION = "v2.6.0-serverless"
@@ -39,7 +38,7 @@ def get_cve_allowlist(ctx: ApiContext) -> HttpResponse:
 def put_cve_allowlist(ctx: ApiContext) -> HttpResponse:
     """Overwritten by system admins only."""
     ctx.require_sysadmin()
-    allowlists.put(None, *parse_allowlist(ctx.body()))
+    allowlists.put(None, *allowlists.parse(ctx.body()))
     return respond(200)
 
 

@@ -54,10 +54,7 @@ def create_user(ctx: ApiContext) -> HttpResponse:
                                           "at either end")
     password = check_password_policy(body.get("password"))
     profile = _check_profile(body, None)
-    try:
-        user = users.create_user(username, password, **profile)
-    except users.UserExists as error:
-        raise DomainError("CONFLICT", f"conflict: username {username} is already used") from error
+    user = users.create_user(username, password, **profile)
     return respond(201, headers={"Location": f"/api/v2.0/users/{user.user_id}"})
 
 
