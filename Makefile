@@ -26,8 +26,14 @@ run: venv
 system-tools:
 	@bash infra/ensure-tools.sh test
 
+# ruff, the layering contracts of pyproject.toml (handlers -> services -> stores), and no DynamoDB key
+# or expression built outside chalicelib/store/.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	@if grep -rnE --include=*.py '"(PK|SK|GSI1PK|GSI1SK)"[[:space:]]*:|(KeyCondition|Update|Condition|Projection)Expression' \
+	  chalicelib functions app.py | grep -v '^chalicelib/store/'; then \
+	  echo "DynamoDB keys or expressions outside chalicelib/store/ (above)" >&2; exit 1; fi
 
 unit: venv
 	$(BIN)/pytest tests/unit

@@ -7,14 +7,14 @@ one of the two day fields '?'.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from typing import Any
 
-from chalicelib.aws import client
-from chalicelib.config import settings
 from chalicelib.errors import Invalid
+from chalicelib.store import schedules as store
+from chalicelib.store.schedules import delete, deployed_name
+
+__all__ = ["delete", "deployed_name"]
 
 PRESETS = {"Hourly": "0 0 * * * *", "Daily": "0 0 0 * * *", "Weekly": "0 0 0 * * 0"}
 _FIELD = re.compile(r"(\*|\?|[0-9]+(-[0-9]+)?(/[0-9]+)?|\*/[0-9]+)(,[0-9]+(-[0-9]+)?)*")
@@ -43,25 +43,7 @@ def to_eventbridge(cron: str) -> str:
     return f"cron({minutes} {hours} {day} {month} {weekday} *)"
 
 
-def deployed_name(name: str) -> str:
-    """The schedule's name in the account: the stack's prefix, then the job's name."""
-    return f"{settings().schedule_name_prefix}-{name}"
-
-
 def put(name: str, cron: str, message: dict[str, Any]) -> None:
-    """Create or replace the schedule that sends `message` to the job queue."""
-    cfg = settings()
-    args = {"Name": deployed_name(name), "ScheduleExpression": to_eventbridge(cron),
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "Target": {"Arn": cfg.scan_queue_arn, "RoleArn": cfg.scheduler_role_arn, "Input": json.dumps(message)}}
-    scheduler = client("scheduler")
-    try:
-        scheduler.update_schedule(**args)
-    except scheduler.exceptions.ResourceNotFoundException:
-        scheduler.create_schedule(**args)
-
-
-def delete(name: str) -> None:
-    scheduler = client("scheduler")
-    with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
-        scheduler.delete_schedule(Name=deployed_name(name))
+    """Create or replace the schedule that sends `message` to the job queue; InvalidCron for a cron
+    EventBridge cannot run."""
+    store.put(name, to_eventbridge(cron), message)
