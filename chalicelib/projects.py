@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from chalicelib import events
+from chalicelib.errors import DomainError
 from chalicelib.store.projects import (
     PROJECT_ADMIN_ROLE,
     Member,
@@ -64,6 +66,30 @@ _PROJECT_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 def valid_project_name(name: str) -> bool:
     return 1 <= len(name) <= 255 and bool(_PROJECT_NAME.fullmatch(name))
+
+
+def create(name: str, *, owner_id: int, owner_name: str, public: bool, extra_metadata: dict[str, str]) -> Project:
+    """A new project with its creator as projectAdmin; ProjectExists when the name is taken."""
+    project = create_project(name, owner_id=owner_id, owner_name=owner_name, public=public,
+                             extra_metadata=extra_metadata)
+    events.publish(events.ProjectCreated(project, owner_name))
+    return project
+
+
+def deletable(project: Project) -> tuple[bool, str]:
+    """Whether the project may be deleted, and why not: Harbor refuses while it holds repositories."""
+    if repository_names(project.name, limit=1):
+        return False, f"the project {project.name} contains repositories: delete them first"
+    return True, ""
+
+
+def delete(project: Project, username: str) -> None:
+    """Delete an empty project; what belonged to it goes with it (the subscribers of ProjectDeleted)."""
+    ok, message = deletable(project)
+    if not ok:
+        raise DomainError("PRECONDITION", f"precondition failed: {message}")
+    delete_project(project)
+    events.publish(events.ProjectDeleted(project, username))
 
 
 def ensure_project(name: str, *, owner_id: int, owner_name: str, public: bool) -> Project:

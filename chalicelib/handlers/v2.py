@@ -6,17 +6,15 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from chalicelib.audit import log as audit
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal, token_allows
 from chalicelib.errors import DomainError
 from chalicelib.handlers.errors import upload_progress
 from chalicelib.handlers.http import HttpRequest, HttpResponse
 from chalicelib.projects import Project
-from chalicelib.registry import blobs, listing, manifests, policies, uploads
+from chalicelib.registry import blobs, listing, manifests, service, uploads
 from chalicelib.registry.digests import is_digest, parse_digest
 from chalicelib.registry.names import Route, parse_route, validate_name, validate_tag
-from chalicelib.scan import jobs
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
 _ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push", "PATCH": "push", "DELETE": "delete"}
@@ -88,10 +86,9 @@ def _manifest_headers(digest: str, media_type: str, size: int) -> dict[str, str]
 def _get_manifest(call: Call) -> HttpResponse:
     name, reference = call.route.name, call.route.ref
     with_body = call.request.method == "GET"
-    found = manifests.get(name, reference, call.request.header_values("accept"), with_body=with_body)
-    policies.check_pull(call.project, name, found.record, _policy_bypass(call))
-    if with_body:  # a pull is a manifest GET; HEAD is not
-        manifests.record_pull(call.project, name, found.digest, reference, call.principal.username)
+    found = service.pull_manifest(call.project, name, reference, call.request.header_values("accept"),
+                                  with_body=with_body, skip_policies=_policy_bypass(call),
+                                  username=call.principal.username)
     body = found.body.decode() if found.body is not None else ""
     return HttpResponse(200, _manifest_headers(found.digest, found.media_type, found.size), body)
 
@@ -108,10 +105,8 @@ def _policy_bypass(call: Call) -> bool:
 def _put_manifest(call: Call) -> HttpResponse:
     name, reference = call.route.name, call.route.ref
     tags = _tag_parameters(call) if is_digest(reference) else []
-    digest, subject = manifests.put(name, reference, call.request.header("content-type") or "", call.request.body,
-                                    tags)
-    audit.record(call.project, "create", "artifact", f"{name}:{reference}", call.principal.username)
-    jobs.on_push(call.project, name, digest, call.request.base_url)
+    digest, subject = service.push_manifest(call.project, name, reference, call.request.header("content-type") or "",
+                                            call.request.body, tags, call.principal.username, call.request.base_url)
     headers: dict[str, str | list[str]] = {"Location": f"/v2/{name}/manifests/{digest}",
                                            "Docker-Content-Digest": digest}
     if subject:
@@ -131,9 +126,7 @@ def _tag_parameters(call: Call) -> list[str]:
 
 def _delete_manifest(call: Call) -> HttpResponse:
     name, reference = call.route.name, call.route.ref
-    manifests.delete(name, reference)
-    resource_type = "artifact" if is_digest(reference) else "tag"
-    audit.record(call.project, "delete", resource_type, f"{name}:{reference}", call.principal.username)
+    service.delete_reference(call.project, name, reference, call.principal.username)
     return HttpResponse(202)
 
 

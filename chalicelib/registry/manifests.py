@@ -8,12 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib import clock
+from chalicelib import clock, events
 from chalicelib.audit import log as audit
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, DomainError, TooLarge
-from chalicelib.observability import logger
-from chalicelib.projects import Project
 from chalicelib.registry import artifacts, blobs, formats
 from chalicelib.registry.digests import algorithm_of, digest_of, is_digest
 from chalicelib.store import labels, objects
@@ -196,15 +194,12 @@ def accessory_digests(name: str, digest: str) -> list[str]:
     return found
 
 
-def record_pull(project: Project, name: str, digest: str, reference: str, username: str) -> None:
+def record_pull(pulled: events.ArtifactPulled) -> None:
     """One transaction per pull: the audit record and its counter, the repository's pull count, the
-    artifact's pull time.
-    Never raises: a pull that was served is not failed by its bookkeeping."""
-    try:
-        store.record_pull(name, digest, clock.iso(),
-                          audit.operations(project, "pull", "artifact", f"{name}:{reference}", username))
-    except Exception:
-        logger.exception("pull not recorded", extra={"repository": name, "digest": digest})
+    artifact's pull time."""
+    resource = f"{pulled.repository}:{pulled.reference}"
+    store.record_pull(pulled.repository, pulled.digest, clock.iso(),
+                      audit.operations(pulled.project, "pull", "artifact", resource, pulled.username))
 
 
 class TagExists(Conflict):

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chalicelib import clock, projects
+from chalicelib import clock, events, projects
 from chalicelib.auth import robots, tokens
 from chalicelib.config import settings
 from chalicelib.errors import DomainError, Invalid
@@ -155,20 +155,18 @@ def start(project: projects.Project, repository: str, artifact: records.Artifact
     return len(messages)
 
 
-def on_push(project: projects.Project, repository: str, digest: str, registry_url: str) -> None:
+def scan_on_push(pushed: events.ArtifactPushed) -> None:
     """Scan on push, when the project's auto_scan is on. A push never fails because its scan could not
-    be queued: that is logged, and the artifact can be scanned later."""
-    if project.metadata.get("auto_scan") != "true":
+    be queued: the artifact can be scanned later."""
+    if pushed.project.metadata.get("auto_scan") != "true":
         return
-    artifact = records.get_artifact(repository, digest)
+    artifact = records.get_artifact(pushed.repository, pushed.digest)
     if artifact is None or artifact.accessory_of:
         return
     try:
-        start(project, repository, artifact, registry_url)
+        start(pushed.project, pushed.repository, artifact, pushed.registry_url)
     except (NoScanner, NothingToScan, reports.ScanConflict) as error:
-        logger.info("no scan on push", extra={"digest": digest, "reason": str(error)})
-    except Exception:
-        logger.exception("scan on push could not be queued", extra={"digest": digest})
+        logger.info("no scan on push", extra={"digest": pushed.digest, "reason": str(error)})
 
 
 def handle(message: dict[str, Any]) -> None:

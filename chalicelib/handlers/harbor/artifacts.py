@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.audit import log as audit
 from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.labels import label_json
@@ -13,7 +12,7 @@ from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, w
 from chalicelib.handlers.harbor.repositories import find_artifact, find_repository, full_name
 from chalicelib.handlers.http import HttpResponse
 from chalicelib.registry import artifacts as artifact_info
-from chalicelib.registry import manifests, records
+from chalicelib.registry import records, service
 from chalicelib.registry.names import project_of, validate_name, validate_reference, validate_tag
 from chalicelib.scan import overview
 from chalicelib.scan.severity import accepted_types
@@ -119,7 +118,7 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
     except DomainError as error:
         raise harbor_error("BAD_REQUEST", f"invalid repository name: {target[:255]}") from error
     source = ctx.request.param("from") or ""
-    repository, separator, reference = source.rpartition("@") if "@" in source else source.rpartition(":")
+    repository, _, reference = source.rpartition("@") if "@" in source else source.rpartition(":")
     try:
         validate_name(repository)
         validate_reference(reference)
@@ -131,9 +130,7 @@ def copy_artifact(ctx: ApiContext, project_name: str, repository_name: str) -> H
         raise harbor_error("NOT_FOUND", f"artifact {source[:200]} not found")
     if found.accessory_of:
         raise DomainError("DENIED", "the operation isn't supported for an artifact accessory")
-    digest = manifests.copy(repository, found.digest, target, [t.name for t in found.tags])
-    audit.record(project, "create", "artifact", f"{target}:{reference if separator == ':' else digest}",
-                 ctx.principal.username)
+    digest = service.copy_artifact(project, repository, reference, target, found, ctx.principal.username)
     return respond(201, headers={"Location": f"{_base(project.name, target, digest)}"})
 
 
@@ -155,8 +152,7 @@ def list_accessories(ctx: ApiContext, project_name: str, repository_name: str, r
 
 def delete_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("artifact", "delete"))
-    manifests.delete(repository.name, artifact.digest)  # its accessories go with it
-    audit.record(project, "delete", "artifact", f"{repository.name}:{artifact.digest}", ctx.principal.username)
+    service.delete_artifact(project, repository.name, artifact.digest, ctx.principal.username)
     return respond(200)
 
 
@@ -178,8 +174,7 @@ def create_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
         validate_tag(name if isinstance(name, str) else "")
     except DomainError as error:
         raise harbor_error("BAD_REQUEST", f"invalid tag name: {str(name)[:130]}") from error
-    manifests.create_tag(repository.name, name, artifact.digest)  # type: ignore[arg-type]
-    audit.record(project, "create", "tag", f"{repository.name}:{name}", ctx.principal.username)
+    service.create_tag(project, repository.name, name, artifact.digest, ctx.principal.username)  # type: ignore[arg-type]
     return respond(201, headers={"Location": f"{_base(project_name, repository.name, reference)}/tags/{name}"})
 
 
@@ -188,8 +183,7 @@ def delete_tag(ctx: ApiContext, project_name: str, repository_name: str, referen
     project, repository, artifact = find_artifact(ctx, project_name, repository_name, reference, ("tag", "delete"))
     if tag_name not in {t.name for t in artifact.tags}:
         raise harbor_error("NOT_FOUND", f"tag {tag_name[:130]} not found on {artifact.digest}")
-    manifests.delete(repository.name, tag_name)
-    audit.record(project, "delete", "tag", f"{repository.name}:{tag_name}", ctx.principal.username)
+    service.delete_tag(project, repository.name, tag_name, ctx.principal.username)
     return respond(200)
 
 

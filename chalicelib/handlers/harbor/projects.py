@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import allowlists, projects
-from chalicelib.audit import log as audit
-from chalicelib.auth import robots
 from chalicelib.auth.access import (
     DEVELOPER,
     GUEST,
@@ -19,7 +17,6 @@ from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.handlers.http import HttpResponse
-from chalicelib.store import labels
 
 BOOLEAN_METADATA = ("public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "auto_scan",
                     "reuse_sys_cve_allowlist")
@@ -84,9 +81,8 @@ def create_project(ctx: ApiContext) -> HttpResponse:
         raise harbor_error("BAD_REQUEST", "proxy cache projects are not supported yet")
     meta = _request_metadata(body)
     public = meta.pop("public", "false") == "true"
-    project = projects.create_project(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
-                                      public=public, extra_metadata=meta)
-    audit.record(project, "create", "project", name, ctx.principal.username)
+    project = projects.create(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
+                              public=public, extra_metadata=meta)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
 
@@ -145,27 +141,15 @@ def update_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
 
 
 
-def _deletable(project: projects.Project) -> tuple[bool, str]:
-    if projects.repository_names(project.name, limit=1):
-        return False, f"the project {project.name} contains repositories: delete them first"
-    return True, ""
-
-
 def deletable(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("project", "delete"))
-    ok, message = _deletable(project)
+    ok, message = projects.deletable(project)
     return respond(200, {"deletable": ok, "message": message})
 
 
 def delete_project(ctx: ApiContext, project_name_or_id: str) -> HttpResponse:
     project = ctx.project(project_name_or_id, ("project", "delete"))
-    ok, message = _deletable(project)
-    if not ok:
-        raise DomainError("PRECONDITION", f"precondition failed: {message}")
-    projects.delete_project(project)
-    robots.delete_project_robots(project.project_id)
-    labels.delete_project_labels(project.project_id)
-    audit.record(project, "delete", "project", project.name, ctx.principal.username)
+    projects.delete(project, ctx.principal.username)
     return respond(200)
 
 

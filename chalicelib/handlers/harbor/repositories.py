@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import projects
-from chalicelib.audit import log as audit
 from chalicelib.errors import harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.handlers.http import HttpResponse
-from chalicelib.registry import records
+from chalicelib.registry import records, service
 
 
 def repository_json(repository: records.Repository, project_id: int) -> dict[str, Any]:
@@ -100,8 +99,7 @@ def update_repository(ctx: ApiContext, project_name: str, repository_name: str) 
 
 def delete_repository(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
     project, repository = find_repository(ctx, project_name, repository_name, ("repository", "delete"))
-    records.delete_repository(repository.name)
-    audit.record(project, "delete", "repository", repository.name, ctx.principal.username)
+    service.delete_repository(project, repository.name, ctx.principal.username)
     return respond(200)
 
 

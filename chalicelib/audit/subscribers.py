@@ -1,0 +1,38 @@
+"""The audit log's record of each domain event (Harbor's audit operations: create, delete, pull)."""
+
+from __future__ import annotations
+
+from chalicelib import events
+from chalicelib.audit import log
+
+
+def artifact_pushed(event: events.ArtifactPushed) -> None:
+    log.record(event.project, "create", "artifact", f"{event.repository}:{event.reference}", event.username)
+
+
+def artifact_copied(event: events.ArtifactCopied) -> None:
+    log.record(event.project, "create", "artifact", f"{event.repository}:{event.reference}", event.username)
+
+
+def artifact_deleted(event: events.ArtifactDeleted) -> None:
+    log.record(event.project, "delete", "artifact", f"{event.repository}:{event.digest}", event.username)
+
+
+def tag_created(event: events.TagCreated) -> None:
+    log.record(event.project, "create", "tag", f"{event.repository}:{event.tag}", event.username)
+
+
+def tag_deleted(event: events.TagDeleted) -> None:
+    log.record(event.project, "delete", "tag", f"{event.repository}:{event.tag}", event.username)
+
+
+def repository_deleted(event: events.RepositoryDeleted) -> None:
+    log.record(event.project, "delete", "repository", event.repository, event.username)
+
+
+def project_created(event: events.ProjectCreated) -> None:
+    log.record(event.project, "create", "project", event.project.name, event.username)
+
+
+def project_deleted(event: events.ProjectDeleted) -> None:
+    log.record(event.project, "delete", "project", event.project.name, event.username)

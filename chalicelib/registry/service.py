@@ -1,0 +1,66 @@
+"""The registry's use cases, as /v2/ and Harbor's API both run them: each changes what the stores hold
+through the registry's modules, then publishes what happened (chalicelib/events.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chalicelib import events
+from chalicelib.projects import Project
+from chalicelib.registry import manifests, policies, records
+from chalicelib.registry.digests import is_digest
+
+
+def push_manifest(project: Project, name: str, reference: str, content_type: str, body: bytes,
+                  tags: Sequence[str], username: str, registry_url: str) -> tuple[str, str | None]:
+    """Store a manifest under `reference` and `tags`; returns (digest, subject)."""
+    digest, subject = manifests.put(name, reference, content_type, body, tags)
+    events.publish(events.ArtifactPushed(project, name, reference, digest, username, registry_url))
+    return digest, subject
+
+
+def pull_manifest(project: Project, name: str, reference: str, accept: list[str], *, with_body: bool,
+                  skip_policies: bool, username: str) -> manifests.StoredManifest:
+    """A manifest the project's pull policies let through. A GET is a pull (published); a HEAD is not."""
+    found = manifests.get(name, reference, accept, with_body=with_body)
+    policies.check_pull(project, name, found.record, skip_policies)
+    if with_body:
+        events.publish(events.ArtifactPulled(project, name, reference, found.digest, username))
+    return found
+
+
+def delete_reference(project: Project, name: str, reference: str, username: str) -> None:
+    """/v2/'s DELETE: by digest the artifact (and its accessories), by tag the tag only."""
+    manifests.delete(name, reference)
+    if is_digest(reference):
+        events.publish(events.ArtifactDeleted(project, name, reference, username))
+    else:
+        events.publish(events.TagDeleted(project, name, reference, username))
+
+
+def delete_artifact(project: Project, name: str, digest: str, username: str) -> None:
+    manifests.delete(name, digest)  # its accessories go with it
+    events.publish(events.ArtifactDeleted(project, name, digest, username))
+
+
+def copy_artifact(project: Project, source: str, source_reference: str, target: str,
+                  artifact: records.Artifact, username: str) -> str:
+    """Copy an artifact (with its tags) into `target`; returns its digest."""
+    digest = manifests.copy(source, artifact.digest, target, [t.name for t in artifact.tags])
+    events.publish(events.ArtifactCopied(project, target, source_reference, username))
+    return digest
+
+
+def create_tag(project: Project, name: str, tag: str, digest: str, username: str) -> None:
+    manifests.create_tag(name, tag, digest)
+    events.publish(events.TagCreated(project, name, tag, username))
+
+
+def delete_tag(project: Project, name: str, tag: str, username: str) -> None:
+    manifests.delete(name, tag)
+    events.publish(events.TagDeleted(project, name, tag, username))
+
+
+def delete_repository(project: Project, name: str, username: str) -> None:
+    records.delete_repository(name)
+    events.publish(events.RepositoryDeleted(project, name, username))

@@ -1,0 +1,34 @@
+"""Which subscribers react to which domain event (chalicelib/events.py), in the order they run.
+A new reaction (a replication trigger, a webhook, a cache invalidation) is a new entry here; the
+services that publish do not change."""
+
+from __future__ import annotations
+
+from chalicelib import events
+from chalicelib.audit import subscribers as audit
+from chalicelib.auth import robots
+from chalicelib.registry import manifests
+from chalicelib.scan import jobs
+from chalicelib.store import labels
+
+
+def _forget_project_robots(event: events.ProjectDeleted) -> None:
+    robots.delete_project_robots(event.project.project_id)  # Harbor deletes them with the project
+
+
+def _forget_project_labels(event: events.ProjectDeleted) -> None:
+    labels.delete_project_labels(event.project.project_id)
+
+
+SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
+    events.ArtifactPushed: (audit.artifact_pushed, jobs.scan_on_push),
+    events.ArtifactCopied: (audit.artifact_copied,),
+    # The pull's audit record is written with its pull count and time, in one transaction.
+    events.ArtifactPulled: (manifests.record_pull,),
+    events.ArtifactDeleted: (audit.artifact_deleted,),
+    events.TagCreated: (audit.tag_created,),
+    events.TagDeleted: (audit.tag_deleted,),
+    events.RepositoryDeleted: (audit.repository_deleted,),
+    events.ProjectCreated: (audit.project_created,),
+    events.ProjectDeleted: (_forget_project_robots, _forget_project_labels, audit.project_deleted),
+}
