@@ -18,7 +18,7 @@ from chalicelib.handlers import errors, v2
 from chalicelib.handlers import token as token_service
 from chalicelib.handlers.harbor import router as api_router
 from chalicelib.handlers.http import HttpRequest, HttpResponse
-from chalicelib.observability import log_invocation, logger, metrics, tracer
+from chalicelib.observability import log_invocation, logger, metrics, request_id, tracer
 
 app = Chalice(app_name="harbor-serverless")
 REGISTRY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -27,11 +27,13 @@ ANY_CONTENT = ["*/*"]  # blobs, manifests of any media type: the service validat
 
 @app.middleware("http")
 def observe(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """One JSON log line per request, with the API Gateway request id; metrics flushed per request."""
+    """One JSON log line per request; metrics flushed per request. The request's id is the caller's
+    X-Request-Id (Harbor's convention) or API Gateway's; the work it causes carries it (observability.py)."""
     context = event.context or {}
+    caller_id = (event.headers or {}).get("x-request-id", "")[:128]
     # The path as the client sent it below the stage (the context's path starts with the stage name).
-    log_invocation(app.lambda_context, request_id=context.get("requestId"), method=event.method,
-                   path=event.to_original_event().get("path"))
+    log_invocation(app.lambda_context, request_id=caller_id or context.get("requestId") or str(uuid.uuid4()),
+                   method=event.method, path=event.to_original_event().get("path"))
     started = time.perf_counter()
     response = get_response(event)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -56,7 +58,7 @@ def registry() -> Response:
 def harbor_api() -> Response:
     response = _serve(api_router.handle, (app.current_request.uri_params or {}).get("proxy", ""))
     # Harbor echoes the caller's X-Request-Id (or makes one) on every answer, errors included.
-    response.headers.setdefault("X-Request-Id", app.current_request.headers.get("x-request-id") or str(uuid.uuid4()))
+    response.headers.setdefault("X-Request-Id", request_id())
     return response
 
 

@@ -1,8 +1,8 @@
-"""The scan worker: consumes the scan queue (SQS event source, one message at a time).
+"""The job worker: consumes the job queue (SQS event source) and runs each job (chalicelib/jobs).
 
-A job's own failures end its reports as Error inside chalicelib.scan.jobs; a message reported
-failed here (storage unreachable, say) is retried by SQS and, after the redrive limit, parked in
-the dead-letter queue.
+A job's own failures end it visibly inside its job type (a scan's reports turn Error); a message
+reported failed here (storage unreachable, say) is retried by SQS and, after the redrive limit,
+parked in the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.jobs import kernel
 from chalicelib.observability import lambda_handler, logger
-from chalicelib.scan import jobs
 
 
 @lambda_handler
@@ -19,8 +19,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str
     failures = []
     for record in event.get("Records", []):
         try:
-            jobs.handle(json.loads(record["body"]))
+            kernel.run(json.loads(record["body"]))
         except Exception:
-            logger.exception("scan message failed", extra={"message_id": record.get("messageId")})
+            logger.exception("job failed", extra={"message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import inputs
+from chalicelib.scan import severity
 from chalicelib.scan.severity import DOCKER_MANIFEST, REPORT_TYPES
 
 METADATA_TYPE = "application/vnd.scanner.adapter.metadata+json; version=1.0"
@@ -136,3 +137,17 @@ def fetch_report(endpoint: Endpoint, request_id: str, mime_type: str) -> dict[st
     if not isinstance(report, dict):
         raise AdapterError("the adapter's report is not a JSON object")
     return report
+
+
+def normalised(report: dict[str, Any], scanner: dict[str, str]) -> dict[str, Any]:
+    """An adapter's report with Harbor's normalisation (2.5 step 1) and the fields the store needs;
+    `scanner` names the registration's scanner when the report does not."""
+    items = []
+    for raw in report.get("vulnerabilities") or []:
+        if not isinstance(raw, dict) or not raw.get("id") or not raw.get("package"):
+            raise AdapterError("the adapter's report has a vulnerability without id or package")
+        items.append({**raw, "version": raw.get("version", ""), "severity": severity.normalise(raw.get("severity")),
+                      "links": list(raw.get("links") or []), "cwe_ids": list(raw.get("cwe_ids") or []),
+                      "vendor_attributes": raw.get("vendor_attributes") or {}})
+    return {**report, "scanner": report.get("scanner") or scanner,
+            "severity": severity.overall(i["severity"] for i in items), "vulnerabilities": items}

@@ -11,8 +11,8 @@ from typing import Any
 
 from chalicelib import clock, projects, schedules
 from chalicelib.errors import Conflict
+from chalicelib.jobs import kernel
 from chalicelib.registry import records
-from chalicelib.store import queue
 from chalicelib.store import scan_all as store
 from chalicelib.store.scan_all import latest
 
@@ -43,7 +43,7 @@ def trigger(kind: str) -> str:
         raise AlreadyRunning
     execution_id = str(uuid.uuid4())
     store.create(execution_id, kind, clock.iso())
-    queue.send({"kind": "scan_all", "execution_id": execution_id})
+    kernel.enqueue({"kind": "scan_all", "execution_id": execution_id})
     return execution_id
 
 

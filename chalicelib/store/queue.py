@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.aws import client
 from chalicelib.config import settings
+from chalicelib.observability import request_id
 
 MAX_DELAY_SECONDS = 900  # SQS's limit on DelaySeconds
 
@@ -16,15 +17,20 @@ def check() -> None:
     client("sqs").get_queue_attributes(QueueUrl=settings().scan_queue_url, AttributeNames=["QueueArn"])
 
 
+def _body(message: dict[str, Any]) -> str:
+    """The message, with the request that caused it (observability.py)."""
+    return json.dumps({**message, "request_id": request_id()})
+
+
 def send(message: dict[str, Any], *, delay_seconds: int = 0) -> None:
-    client("sqs").send_message(QueueUrl=settings().scan_queue_url, MessageBody=json.dumps(message),
+    client("sqs").send_message(QueueUrl=settings().scan_queue_url, MessageBody=_body(message),
                                DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))
 
 
 def send_many(messages: list[dict[str, Any]]) -> None:
     """10 per call (SQS's batch limit)."""
     for start in range(0, len(messages), 10):
-        entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(messages[start:start + 10])]
+        entries = [{"Id": str(i), "MessageBody": _body(m)} for i, m in enumerate(messages[start:start + 10])]
         answer = client("sqs").send_message_batch(QueueUrl=settings().scan_queue_url, Entries=entries)
         if answer.get("Failed"):
             raise RuntimeError(f"SQS refused {len(answer['Failed'])} messages: {answer['Failed'][0]}")

@@ -8,12 +8,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.aws import client
+from chalicelib.observability import request_id
 
 
 def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
-    """Start an execution (named, so a retried start cannot run twice); its ARN."""
+    """Start an execution (named, so a retried start cannot run twice), its input naming the request
+    that caused it (each task passes `request_id` on to its function); its ARN."""
     answer = client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=name,
-                                                     input=json.dumps(payload))
+                                                     input=json.dumps({**payload, "request_id": request_id()}))
     return answer["executionArn"]
 
 

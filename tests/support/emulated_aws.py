@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,7 +94,10 @@ class EmulatedAws:
                 execution.stop(datetime.now(UTC), "TestEnded", "the test that started it ended")
             machine.executions = []
         while TMP_THREADS:
-            TMP_THREADS.pop().join()
+            thread = TMP_THREADS.pop()
+            while thread.ident is None:  # listed before it was started: it starts at once
+                time.sleep(0.001)
+            thread.join()
 
     def _empty_bucket(self) -> None:
         s3 = self._client("s3")

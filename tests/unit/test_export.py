@@ -22,6 +22,7 @@ from infra.functions import LocalFunctions
 from infra.resources import TEMPLATE, Context, load_template
 from tests.support.client import Client, Reply, api
 from tests.support.images import OCI_INDEX, OCI_MANIFEST
+from tests.support.logs import captured_logs
 from tests.support.oci import push_image
 from tests.support.vulnerable import (
     ALPINE_318_FINDINGS,
@@ -273,10 +274,16 @@ def test_a_failing_part_ends_the_export_in_error(client: Client, worker: LocalFu
     scanner = api(client, "GET", "/scanners").json()[0]["uuid"]
     table.delete_item(TableName=settings().table_name, Key={
         "PK": {"S": f"VULN#{scanner}#CVE-2099-0003"}, "SK": {"S": json.dumps(["busybox", "1.36.1-r1"])}})
-    execution_id = _export(client, {"projects": [1]}).json()["id"]
-    failed = _finished(client, execution_id)
+    with captured_logs() as logged:
+        started = _export(client, {"projects": [1]}, headers={"X-Request-Id": "export-request-7"})
+        assert started.header("X-Request-Id") == "export-request-7"
+        execution_id = started.json()["id"]
+        failed = _finished(client, execution_id)
     assert failed["status"] == "Error" and failed["file_present"] is False
     assert "part 1: library/nginx@" in failed["status_text"] and "CVE-2099-0003" in failed["status_text"]
+    # The state machine's tasks log under the request that started the export.
+    reported = [line for line in logged if line["message"] == "export failed"]
+    assert reported and {line.get("request_id") for line in reported} == {"export-request-7"}
     assert _download(client, execution_id).status == 404
     _wait_until_removed(execution_id)
     settings.cache_clear()

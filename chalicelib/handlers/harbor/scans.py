@@ -9,7 +9,7 @@ from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.repositories import find_artifact
 from chalicelib.handlers.http import HttpResponse
-from chalicelib.scan import jobs, reports, scan_all, scanners
+from chalicelib.scan import jobs, logs, reports, scan_all, scanners
 
 
 def scan_artifact(ctx: ApiContext, project_name: str, repository_name: str, reference: str) -> HttpResponse:
@@ -33,7 +33,7 @@ def report_log(ctx: ApiContext, project_name: str, repository_name: str, referen
     found = jobs.report_of(project, repository.name, artifact, report_id)
     if found is None:
         raise harbor_error("NOT_FOUND", f"report {report_id[:64]} not found")
-    return HttpResponse(200, {"Content-Type": "text/plain; charset=utf-8"}, jobs.read_log(found))
+    return HttpResponse(200, {"Content-Type": "text/plain; charset=utf-8"}, logs.read(found))
 
 
 def _schedule_json(saved: dict[str, Any] | None) -> dict[str, Any]:
