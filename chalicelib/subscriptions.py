@@ -4,20 +4,15 @@ services that publish do not change."""
 
 from __future__ import annotations
 
-from chalicelib import events
+from chalicelib import events, labels
 from chalicelib.audit import subscribers as audit
 from chalicelib.auth import robots
 from chalicelib.registry import manifests
 from chalicelib.scan import jobs
-from chalicelib.store import labels
 
 
 def _forget_project_robots(event: events.ProjectDeleted) -> None:
     robots.delete_project_robots(event.project.project_id)  # Harbor deletes them with the project
-
-
-def _forget_project_labels(event: events.ProjectDeleted) -> None:
-    labels.delete_project_labels(event.project.project_id)
 
 
 SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
@@ -30,5 +25,5 @@ SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
     events.TagDeleted: (audit.tag_deleted,),
     events.RepositoryDeleted: (audit.repository_deleted,),
     events.ProjectCreated: (audit.project_created,),
-    events.ProjectDeleted: (_forget_project_robots, _forget_project_labels, audit.project_deleted),
+    events.ProjectDeleted: (_forget_project_robots, labels.forget_project_labels, audit.project_deleted),
 }

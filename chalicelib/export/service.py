@@ -10,8 +10,11 @@ from chalicelib.export.criteria import Criteria
 from chalicelib.observability import logger
 from chalicelib.store import export_executions as executions
 from chalicelib.store import objects, workflows
+from chalicelib.store.export_executions import Execution, get, of_user
 
 KEEP_PER_USER = 50  # Harbor's execution sweeper count for SCAN_DATA_EXPORT
+
+__all__ = ["Execution", "get", "of_user"]
 
 
 def start(user_id: int, user_name: str, criteria: Criteria, job_name: str) -> executions.Execution:

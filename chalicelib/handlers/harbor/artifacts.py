@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import projects
+from chalicelib import labels, projects
 from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.labels import label_json
@@ -16,7 +16,6 @@ from chalicelib.registry import records, service
 from chalicelib.registry.names import project_of, validate_name, validate_reference, validate_tag
 from chalicelib.scan import overview
 from chalicelib.scan.severity import accepted_types
-from chalicelib.store import labels
 
 NEVER = "0001-01-01T00:00:00.000Z"  # Harbor's rendering of a time that never happened (pull_time)
 

@@ -10,7 +10,6 @@ from chalicelib.export.criteria import parse
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.http import HttpResponse
 from chalicelib.scan.severity import GENERIC
-from chalicelib.store import export_executions as executions
 
 _EXPORT = ("export-cve", "create")
 
@@ -48,10 +47,10 @@ def export_cve(ctx: ApiContext) -> HttpResponse:
     return respond(200, {"id": execution.execution_id})
 
 
-def _execution(ctx: ApiContext, execution_id: str) -> executions.Execution:
+def _execution(ctx: ApiContext, execution_id: str) -> service.Execution:
     """The execution, if it exists and the caller may read export-cve in all its projects."""
     ctx.require_authenticated()
-    found = executions.get(number) if (number := inputs.decimal(execution_id)) is not None else None
+    found = service.get(number) if (number := inputs.decimal(execution_id)) is not None else None
     if found is None or found.downloaded:
         raise DomainError("NOT_FOUND", f"execution {execution_id[:20]} not found")
     for project_id in found.project_ids:
@@ -73,7 +72,7 @@ def list_executions(ctx: ApiContext) -> HttpResponse:
     ctx.require_authenticated()
     projects_by_id: dict[int, projects.Project | None] = {}
 
-    def readable(execution: executions.Execution) -> bool:
+    def readable(execution: service.Execution) -> bool:
         for project_id in execution.project_ids:
             if project_id not in projects_by_id:
                 projects_by_id[project_id] = projects.get_project_by_id(project_id)
@@ -82,7 +81,7 @@ def list_executions(ctx: ApiContext) -> HttpResponse:
                 return False
         return True
 
-    mine = [e.json() for e in executions.of_user(ctx.principal.username) if readable(e)]
+    mine = [e.json() for e in service.of_user(ctx.principal.username) if readable(e)]
     return respond(200, {"items": mine})
 
 

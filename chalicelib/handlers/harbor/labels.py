@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import inputs, projects
+from chalicelib import inputs, labels, projects
 from chalicelib.errors import harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, window
 from chalicelib.handlers.harbor.repositories import find_artifact
 from chalicelib.handlers.http import HttpResponse
-from chalicelib.store import labels
 
 _COLOR = re.compile(r"(#[0-9A-Fa-f]{6})?")
 
