@@ -11,7 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import time
+from typing import Any
+
+from chalicelib.errors import Invalid
 
 _CACHE_SECONDS = 60.0
 _CACHE_MAX = 1024
@@ -50,3 +54,13 @@ def verify_password(password: str, record: dict[str, object]) -> bool:
         _verified.clear()
     _verified[cache_key] = time.monotonic() + _CACHE_SECONDS
     return True
+
+
+def meeting_policy(password: Any) -> str:
+    """The password (or robot secret) when it meets Harbor's rule: 8 to 128 characters with at least one
+    upper-case letter, one lower-case, one digit; Invalid otherwise."""
+    if not isinstance(password, str) or not (8 <= len(password) <= 128) or not re.search(r"[A-Z]", password) \
+            or not re.search(r"[a-z]", password) or not re.search(r"\d", password):
+        raise Invalid("the password must be 8 to 128 characters long with at least one uppercase letter, one "
+                      "lowercase letter and one number")
+    return password

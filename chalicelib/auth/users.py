@@ -3,9 +3,12 @@ PBKDF2 hashes, never returned; a failed login costs the same work whether or not
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import projects
-from chalicelib.auth.passwords import hash_password, verify_nothing, verify_password
+from chalicelib.auth.passwords import hash_password, meeting_policy, verify_nothing, verify_password
 from chalicelib.config import settings
+from chalicelib.errors import harbor_error
 from chalicelib.store import parameters
 from chalicelib.store.users import User, UserExists, get_user, get_user_by_id, iter_users, update_user, with_password
 from chalicelib.store.users import create_user as _store_user
@@ -39,6 +42,17 @@ def create_user(username: str, password: str, *, sysadmin: bool = False, email: 
                        email=email, realname=realname, comment=comment)
 
 
+def change_password(user: User, new_password: Any, old_password: Any, *, by_user_id: int | None) -> None:
+    """A new password meeting the policy; changing one's own needs the old one, and a different one."""
+    new_password = meeting_policy(new_password)
+    if user.user_id == by_user_id:
+        if not isinstance(old_password, str) or not check_password(user, old_password):
+            raise harbor_error("FORBIDDEN", "the old password is wrong")
+        if old_password == new_password:
+            raise harbor_error("BAD_REQUEST", "the new password must differ from the old one")
+    set_password(user, new_password)
+
+
 def update_profile(user: User, *, email: str, realname: str, comment: str) -> None:
     update_user(user, email=email, realname=realname, comment=comment)
 
@@ -51,8 +65,11 @@ def set_sysadmin(user: User, sysadmin: bool) -> None:
     update_user(user, sysadmin=sysadmin)
 
 
-def delete_user(user: User) -> None:
-    """The account goes first (it can no longer log in), then its memberships."""
+def delete_user(user: User, *, by_user_id: int | None) -> None:
+    """The admin account and one's own cannot be deleted. The account goes first (it can no longer log
+    in), then its memberships."""
+    if user.username == "admin" or user.user_id == by_user_id:
+        raise harbor_error("FORBIDDEN", "the admin account and your own account cannot be deleted")
     _forget_user(user)
     projects.remove_memberships(user.user_id)
 

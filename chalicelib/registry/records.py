@@ -101,6 +101,12 @@ def iter_artifacts(name: str) -> Iterator[Artifact]:
         yield _artifact(name, item, tags.get(item["digest"], []))
 
 
+def listed(artifact: Artifact) -> bool:
+    """Whether the artifact is one of its repository's own (Harbor lists an accessory only under its
+    subject, and an untagged child of an index only under the index)."""
+    return not artifact.accessory_of and not (artifact.parent_count > 0 and not artifact.tags)
+
+
 def accessories_by_subject(artifacts: list[Artifact]) -> dict[str, list[Artifact]]:
     found: dict[str, list[Artifact]] = {}
     for artifact in artifacts:

@@ -80,9 +80,8 @@ def fan_out(execution_id: str, start_scan: StartScan) -> None:
             if stopped(execution_id):  # checked per repository: one read, not one per artifact
                 return
             for artifact in records.iter_artifacts(repository):
-                if artifact.accessory_of or (artifact.parent_count and not artifact.tags):
-                    continue
-                total += start_scan(project, repository, artifact, execution_id)
+                if records.listed(artifact):
+                    total += start_scan(project, repository, artifact, execution_id)
     store.update(execution_id, total=total, fanned_out=True)
 
 

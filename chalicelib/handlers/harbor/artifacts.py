@@ -79,17 +79,16 @@ def _matches_tags(condition: Any, artifact: records.Artifact) -> bool:
 
 
 def list_artifacts(ctx: ApiContext, project_name: str, repository_name: str) -> HttpResponse:
-    """Harbor hides accessories and untagged children of an index; newest push first."""
+    """The repository's own artifacts (records.listed), newest push first."""
     project, repository = find_repository(ctx, project_name, repository_name, ("artifact", "list"))
     page = page_of(ctx.request)
     conditions = query_of(ctx.request, ("tags", "digest", "type", "media_type"))
     fields = {"digest": lambda a: a.digest, "type": lambda a: a.type, "media_type": lambda a: a.media_type}
 
     def keep(artifact: records.Artifact) -> bool:
-        if artifact.accessory_of or (artifact.parent_count > 0 and not artifact.tags):
-            return False
-        return all(_matches_tags(c, artifact) if k == "tags" else c.matches(fields[k](artifact))
-                   for k, c in conditions.items())
+        return records.listed(artifact) and all(
+            _matches_tags(c, artifact) if k == "tags" else c.matches(fields[k](artifact))
+            for k, c in conditions.items())
 
     newest_first = sorted(records.iter_artifacts(repository.name), key=lambda a: a.push_time, reverse=True)
     accessories = records.accessories_by_subject(newest_first)

@@ -8,10 +8,10 @@ from typing import Any
 from chalicelib import inputs, projects
 from chalicelib.auth import robots
 from chalicelib.auth.access import project_permissions
+from chalicelib.auth.passwords import meeting_policy
 from chalicelib.errors import harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, boolean_field, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, window
-from chalicelib.handlers.harbor.users import check_password_policy
 from chalicelib.handlers.http import HttpResponse
 
 _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
@@ -147,7 +147,7 @@ def refresh_secret(ctx: ApiContext, robot_id: str) -> HttpResponse:
     robot = _robot(ctx, robot_id, "update")
     given = ctx.body().get("secret")
     if given:
-        robots.set_secret(robot, check_password_policy(given))
+        robots.set_secret(robot, meeting_policy(given))
         return respond(200)
     secret = robots.generate_secret()
     robots.set_secret(robot, secret)

@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib import inputs
 from chalicelib.auth import users
+from chalicelib.auth.passwords import meeting_policy
 from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
@@ -20,15 +21,6 @@ def user_json(user: users.User) -> dict[str, Any]:
     return {"user_id": user.user_id, "username": user.username, "email": user.email, "realname": user.realname,
             "comment": user.comment, "sysadmin_flag": user.sysadmin, "admin_role_in_auth": False,
             "creation_time": user.creation_time, "update_time": user.update_time}
-
-
-def check_password_policy(password: Any) -> str:
-    """Harbor's rule: 8 to 128 characters with at least one upper-case letter, one lower-case, one digit."""
-    if not isinstance(password, str) or not (8 <= len(password) <= 128) or not re.search(r"[A-Z]", password) \
-            or not re.search(r"[a-z]", password) or not re.search(r"\d", password):
-        raise harbor_error("BAD_REQUEST", "the password must be 8 to 128 characters long with at least one "
-                                          "uppercase letter, one lowercase letter and one number")
-    return password
 
 
 def _check_profile(body: dict[str, Any], user_id: int | None) -> dict[str, str]:
@@ -52,7 +44,7 @@ def create_user(ctx: ApiContext) -> HttpResponse:
             or username.strip() != username:
         raise harbor_error("BAD_REQUEST", "username is required, at most 255 characters, without ,~#$%\" or spaces "
                                           "at either end")
-    password = check_password_policy(body.get("password"))
+    password = meeting_policy(body.get("password"))
     profile = _check_profile(body, None)
     user = users.create_user(username, password, **profile)
     return respond(201, headers={"Location": f"/api/v2.0/users/{user.user_id}"})
@@ -108,23 +100,14 @@ def update_profile(ctx: ApiContext, user_id: str) -> HttpResponse:
 
 
 def delete_user(ctx: ApiContext, user_id: str) -> HttpResponse:
-    user = _target(ctx, user_id, self_allowed=False)
-    if user.username == "admin" or user.user_id == ctx.principal.user_id:
-        raise harbor_error("FORBIDDEN", "the admin account and your own account cannot be deleted")
-    users.delete_user(user)
+    users.delete_user(_target(ctx, user_id, self_allowed=False), by_user_id=ctx.principal.user_id)
     return respond(200)
 
 
 def change_password(ctx: ApiContext, user_id: str) -> HttpResponse:
     user = _target(ctx, user_id, self_allowed=True)
     body = ctx.body()
-    new_password = check_password_policy(body.get("new_password"))
-    if user.user_id == ctx.principal.user_id:  # changing one's own password needs the old one
-        if not isinstance(body.get("old_password"), str) or not users.check_password(user, body["old_password"]):
-            raise harbor_error("FORBIDDEN", "the old password is wrong")
-        if body["old_password"] == new_password:
-            raise harbor_error("BAD_REQUEST", "the new password must differ from the old one")
-    users.set_password(user, new_password)
+    users.change_password(user, body.get("new_password"), body.get("old_password"), by_user_id=ctx.principal.user_id)
     return respond(200)
 
 
