@@ -5,7 +5,6 @@ same queue message a manual run sends. Executions and the schedule's record: cha
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -41,8 +40,7 @@ def trigger(kind: str) -> str:
     previous = latest()
     if previous and ongoing(previous):
         raise AlreadyRunning
-    execution_id = str(uuid.uuid4())
-    store.create(execution_id, kind, clock.iso())
+    execution_id = store.create(kind)
     kernel.enqueue({"kind": "scan_all", "execution_id": execution_id})
     return execution_id
 

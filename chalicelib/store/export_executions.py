@@ -1,7 +1,6 @@
-"""CVE export executions (semantics-2.6.md 1.3): one item each, listed per user through GSI1.
-
-Item (docs/data-model.md): PK=EXPORT#<id>, SK=EXECUTION; GSI1PK=EXPORTS#<username>,
-GSI1SK=<start time>#<id> (the user's executions, newest first).
+"""CVE export executions (semantics-2.6.md 1.3): executions of kind `export` (store/executions.py),
+listed per user, with the export's own attributes: the job name, the projects and criteria, the
+file (key, size, rows, present, downloaded) and the state machine's task token.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import clock
-from chalicelib.store import metadata
+from chalicelib.store import executions
+from chalicelib.store.executions import ERROR, SUCCESS
+from chalicelib.store.metadata import ConditionFailed
 
-RUNNING, SUCCESS, ERROR = "Running", "Success", "Error"
 FINAL = (SUCCESS, ERROR)
 NOTHING_MATCHED = "No vulnerabilities found or matched"
 
@@ -46,69 +45,58 @@ class Execution:
                 "file_present": self.file_present, "job_name": self.job_name}
 
 
-def _key(execution_id: int) -> tuple[str, str]:
-    return f"EXPORT#{execution_id}", "EXECUTION"
+KIND = "export"
 
 
-def _execution(item: metadata.Item) -> Execution:
-    return Execution(int(item["execution_id"]), int(item["user_id"]), item["user_name"], item["status"],
-                     item["start_time"], item.get("end_time", ""), item.get("status_text", ""),
-                     item.get("job_name", ""), [int(p) for p in item.get("project_ids") or []],
-                     json.loads(item.get("criteria") or "{}"), item.get("file_key", ""),
-                     int(item.get("file_size", 0)), int(item.get("rows", 0)), bool(item.get("file_present")),
-                     bool(item.get("downloaded")), item.get("task_token", ""))
+def _execution(record: executions.ExecutionRecord) -> Execution:
+    extra = record.extra
+    return Execution(record.execution_id, int(extra["user_id"]), record.owner, record.status, record.start_time,
+                     record.end_time, record.status_text, extra.get("job_name", ""),
+                     [int(p) for p in extra.get("project_ids") or []], json.loads(extra.get("criteria") or "{}"),
+                     extra.get("file_key", ""), int(extra.get("file_size", 0)), int(extra.get("rows", 0)),
+                     bool(extra.get("file_present")), bool(extra.get("downloaded")), extra.get("task_token", ""))
 
 
 def create(user_id: int, user_name: str, project_ids: list[int], job_name: str,
            criteria: dict[str, Any]) -> Execution:
-    execution_id = metadata.next_id("export")
-    now = clock.iso()
-    pk, sk = _key(execution_id)
-    item = {"PK": pk, "SK": sk, "execution_id": execution_id, "user_id": user_id, "user_name": user_name,
-            "status": RUNNING, "start_time": now, "job_name": job_name, "project_ids": project_ids,
-            "criteria": json.dumps(criteria), "file_present": False, "downloaded": False,
-            "GSI1PK": f"EXPORTS#{user_name}", "GSI1SK": f"{now}#{execution_id:012d}"}
-    metadata.put(item, if_absent=True)
-    return _execution(item)
+    return _execution(executions.create(KIND, "MANUAL", owner=user_name, extra={
+        "user_id": user_id, "job_name": job_name, "project_ids": project_ids, "criteria": json.dumps(criteria),
+        "file_present": False, "downloaded": False}))
 
 
 def get(execution_id: int) -> Execution | None:
-    item = metadata.get(*_key(execution_id), consistent=True)
-    return _execution(item) if item else None
+    record = executions.get(KIND, execution_id)
+    return _execution(record) if record else None
 
 
 def of_user(user_name: str) -> list[Execution]:
     """The user's executions, newest first; a downloaded one is already gone for users."""
-    found = (_execution(i) for i in metadata.iterate(f"EXPORTS#{user_name}", index="GSI1", descending=True))
-    return [e for e in found if not e.downloaded]
+    return [e for e in map(_execution, executions.newest_first(KIND, user_name)) if not e.downloaded]
 
 
 def _set(execution_id: int, **fields: Any) -> Execution:
-    return _execution(metadata.set_fields(*_key(execution_id), fields))
+    return _execution(executions.update(KIND, execution_id, **fields))
 
 
 def succeed(execution_id: int, file_key: str, size: int, rows: int) -> Execution:
-    return _set(execution_id, status=SUCCESS, end_time=clock.iso(), file_key=file_key, file_size=size, rows=rows,
-                file_present=True)
+    return _execution(executions.finish(KIND, execution_id, SUCCESS, file_key=file_key, file_size=size, rows=rows,
+                                        file_present=True))
 
 
 def succeed_empty(execution_id: int) -> Execution:
-    return _set(execution_id, status=SUCCESS, end_time=clock.iso(), status_text=NOTHING_MATCHED)
+    return _execution(executions.finish(KIND, execution_id, SUCCESS, NOTHING_MATCHED))
 
 
 def fail(execution_id: int, reason: str) -> Execution:
-    return _set(execution_id, status=ERROR, end_time=clock.iso(), status_text=reason[:1000], file_present=False)
+    return _execution(executions.finish(KIND, execution_id, ERROR, reason, file_present=False))
 
 
 def claim_download(execution_id: int) -> Execution | None:
     """The one download: the file stops being present for everyone else in the same write.
     None when it is not (or no longer) there."""
-    try:
-        item = metadata.update(*_key(execution_id), "SET downloaded = :yes, file_present = :no",
-                               {":yes": True, ":no": False}, condition="file_present = :yes AND downloaded <> :yes")
-    except metadata.ConditionFailed:
-        return None
-    return _execution(item)
+    claimed = executions.update_if(KIND, execution_id, {"file_present": True, "downloaded": False},
+                                   downloaded=True, file_present=False)
+    return _execution(claimed) if claimed else None
 
 
 def keep_token(execution_id: int, token: str) -> Execution:
@@ -118,9 +106,9 @@ def keep_token(execution_id: int, token: str) -> Execution:
 
 def expire(execution_id: int) -> None:
     """The file was never downloaded in time: the execution stays, without its file."""
-    with contextlib.suppress(metadata.ConditionFailed):  # swept meanwhile
+    with contextlib.suppress(ConditionFailed):  # swept meanwhile
         _set(execution_id, file_present=False)
 
 
 def delete(execution_id: int) -> None:
-    metadata.delete(*_key(execution_id))
+    executions.delete(KIND, execution_id)

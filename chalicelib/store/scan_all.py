@@ -1,54 +1,48 @@
-"""Scan-all executions and their schedule: executions at PK=SCANALL, SK=EXEC#<id>; pointers to the
-latest one of each trigger at PK=SCANALL, SK=LATEST#<trigger> and LATEST#Any; the schedule at
-PK=SCANALL, SK=SCHEDULE. An execution reads as a dict of its attributes (its counters as ints)."""
+"""Scan-all executions: executions of kind `scan_all` (store/executions.py) whose tasks are the scans
+they queue (`total` once fanned out, `fanned_out`), read as a dict of their attributes; and the
+schedule's record at PK=SCANALL, SK=SCHEDULE (its deployed form is an EventBridge schedule)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.store import metadata
+from chalicelib.store import executions, metadata
 
-SCANALL = "SCANALL"
-_SCHEDULE_KEY = (SCANALL, "SCHEDULE")
-COUNTERS = ("total", "started", "Success", "Error", "Stopped")
-
-
-def _key(execution_id: str) -> tuple[str, str]:
-    return SCANALL, f"EXEC#{execution_id}"
+KIND = "scan_all"
+_SCHEDULE_KEY = ("SCANALL", "SCHEDULE")
 
 
-def _execution(item: metadata.Item) -> dict[str, Any]:
-    return {k: (int(v) if k in COUNTERS else v) for k, v in item.items() if k not in ("PK", "SK")}
+def _execution(record: executions.ExecutionRecord) -> dict[str, Any]:
+    return {"execution_id": str(record.execution_id), "trigger": record.trigger, "status": record.status,
+            "start_time": record.start_time, "end_time": record.end_time, **record.extra, **record.tasks,
+            "total": int(record.extra.get("total", 0))}
 
 
 def get(execution_id: str) -> dict[str, Any] | None:
-    item = metadata.get(*_key(execution_id))
-    return _execution(item) if item else None
+    record = executions.get(KIND, int(execution_id))
+    return _execution(record) if record else None
 
 
 def latest(trigger: str = "Any") -> dict[str, Any] | None:
-    pointer = metadata.get(SCANALL, f"LATEST#{trigger}")
-    return get(pointer["execution_id"]) if pointer else None
+    """The newest execution (of one trigger: Manual or Schedule)."""
+    found = (r for r in executions.newest_first(KIND, page_size=1 if trigger == "Any" else 25)
+             if trigger in ("Any", r.trigger))
+    record = next(found, None)
+    return _execution(record) if record else None
 
 
-def create(execution_id: str, trigger: str, start_time: str) -> None:
-    """The execution, and the latest pointers of its trigger and of any trigger, at once."""
-    pk, sk = _key(execution_id)
-    metadata.transact([
-        metadata.put_op({"PK": pk, "SK": sk, "execution_id": execution_id, "trigger": trigger, "status": "Running",
-                         "start_time": start_time, "total": 0}),
-        metadata.put_op({"PK": SCANALL, "SK": "LATEST#Any", "execution_id": execution_id}),
-        metadata.put_op({"PK": SCANALL, "SK": f"LATEST#{trigger}", "execution_id": execution_id}),
-    ])
+def create(trigger: str) -> str:
+    """A new Running execution; its id."""
+    return str(executions.create(KIND, trigger, extra={"total": 0}).execution_id)
 
 
 def update(execution_id: str, **fields: Any) -> None:
-    metadata.set_fields(*_key(execution_id), fields, must_exist=False)
+    executions.update(KIND, int(execution_id), **fields)
 
 
 def count(execution_id: str, counter: str) -> None:
-    """One more job started, or finished with status `counter`."""
-    metadata.set_fields(*_key(execution_id), {}, add={counter: 1}, must_exist=False)
+    """One more scan started, or finished with status `counter`."""
+    executions.count_task(KIND, int(execution_id), counter)
 
 
 def schedule() -> metadata.Item | None:

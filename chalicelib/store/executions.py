@@ -1,0 +1,115 @@
+"""Executions of every kind of job (Harbor's src/pkg/task executions): one item each at
+PK=EXECUTION#<kind>#<id>, SK=EXECUTION, with the fields every execution has (status, trigger, start
+and end time, status text), the counts of its tasks per status (`tasks_<status>`, added to as tasks
+end) and the attributes its kind adds. GSI1PK=EXECUTIONS#<kind>[#<owner>], GSI1SK=<start time>#<id>
+lists a kind's executions (or one owner's) newest first. Ids come from the counter named after the
+kind, so each kind numbers its executions from 1 (Harbor's API shows them).
+
+The CVE export (store/export_executions.py) and scan-all (store/scan_all.py) keep theirs here; the
+next kinds (garbage collection, purges, replication) are meant to as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.store import metadata
+
+RUNNING, SUCCESS, ERROR, STOPPED = "Running", "Success", "Error", "Stopped"
+FINAL = (SUCCESS, ERROR, STOPPED)
+_COMMON = ("kind", "execution_id", "trigger", "status", "start_time", "end_time", "status_text", "owner")
+_TASKS = "tasks_"
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    kind: str
+    execution_id: int
+    trigger: str  # MANUAL, SCHEDULE, EVENT (Harbor's), or the kind's own words
+    status: str
+    start_time: str
+    end_time: str = ""
+    status_text: str = ""
+    owner: str = ""  # who started it, when its kind lists executions per owner
+    tasks: dict[str, int] = field(default_factory=dict)  # tasks per status
+    extra: dict[str, Any] = field(default_factory=dict)  # what the kind keeps besides
+
+
+def _key(kind: str, execution_id: int) -> tuple[str, str]:
+    return f"EXECUTION#{kind}#{execution_id}", "EXECUTION"
+
+
+def _listing(kind: str, owner: str) -> str:
+    return f"EXECUTIONS#{kind}" + (f"#{owner}" if owner else "")
+
+
+def _record(item: metadata.Item) -> ExecutionRecord:
+    tasks = {k[len(_TASKS):]: int(v) for k, v in item.items() if k.startswith(_TASKS)}
+    extra = {k: v for k, v in item.items()
+             if k not in _COMMON and not k.startswith(_TASKS) and k not in ("PK", "SK", "GSI1PK", "GSI1SK")}
+    return ExecutionRecord(item["kind"], int(item["execution_id"]), item.get("trigger", ""), item["status"],
+                           item["start_time"], item.get("end_time", ""), item.get("status_text", ""),
+                           item.get("owner", ""), tasks, extra)
+
+
+def create(kind: str, trigger: str, *, owner: str = "", extra: dict[str, Any] | None = None) -> ExecutionRecord:
+    """A new Running execution."""
+    execution_id = metadata.next_id(kind)
+    now = clock.iso()
+    pk, sk = _key(kind, execution_id)
+    item = {"PK": pk, "SK": sk, "kind": kind, "execution_id": execution_id, "trigger": trigger, "status": RUNNING,
+            "start_time": now, "owner": owner or None, **(extra or {}),
+            "GSI1PK": _listing(kind, owner), "GSI1SK": f"{now}#{execution_id:012d}"}
+    metadata.put(item, if_absent=True)
+    return _record({k: v for k, v in item.items() if v is not None})
+
+
+def get(kind: str, execution_id: int) -> ExecutionRecord | None:
+    item = metadata.get(*_key(kind, execution_id), consistent=True)
+    return _record(item) if item else None
+
+
+def newest_first(kind: str, owner: str = "", *, page_size: int = 500) -> Iterator[ExecutionRecord]:
+    """A kind's (or an owner's) executions, newest first, read `page_size` at a time."""
+    return (_record(i) for i in metadata.iterate(_listing(kind, owner), index="GSI1", descending=True,
+                                                  page_size=page_size))
+
+
+def update(kind: str, execution_id: int, **fields: Any) -> ExecutionRecord:
+    """Set common fields (status, end_time, status_text) or the kind's own; ConditionFailed when the
+    execution is gone."""
+    return _record(metadata.set_fields(*_key(kind, execution_id), fields))
+
+
+def finish(kind: str, execution_id: int, status: str, status_text: str = "", **fields: Any) -> ExecutionRecord:
+    return update(kind, execution_id, status=status, end_time=clock.iso(), status_text=status_text[:1000],
+                  **fields)
+
+
+def update_if(kind: str, execution_id: int, expected: dict[str, Any], **fields: Any) -> ExecutionRecord | None:
+    """Set fields only while the execution's attributes hold the `expected` values; None otherwise."""
+    expression, values, names = metadata.assignments(fields)
+    condition = " AND ".join(f"#c{i} = :c{i}" for i in range(len(expected)))
+    names |= {f"#c{i}": name for i, name in enumerate(expected)}
+    values |= {f":c{i}": value for i, value in enumerate(expected.values())}
+    try:
+        item = metadata.update(*_key(kind, execution_id), expression, values, names=names, condition=condition)
+    except metadata.ConditionFailed:
+        return None
+    return _record(item)
+
+
+def count_task(kind: str, execution_id: int, status: str) -> None:
+    """One more task of the execution started (`status` "started") or ended with `status`; nothing when
+    the execution is gone."""
+    with contextlib.suppress(metadata.ConditionFailed):
+        metadata.set_fields(*_key(kind, execution_id), {}, add={f"{_TASKS}{status}": 1})
+
+
+def delete(kind: str, execution_id: int) -> None:
+    with contextlib.suppress(metadata.ConditionFailed):
+        metadata.delete(*_key(kind, execution_id))
