@@ -26,13 +26,13 @@ from chalicelib.store.projects import (
     project_partition,
     remove_member,
     remove_memberships,
-    repository_names,
     role_of,
     roles_by_name,
     roles_in,
     set_member_role,
     update_project,
 )
+from chalicelib.store.repositories import repository_names
 
 __all__ = [
     "PROJECT_ADMIN_ROLE",

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import Conflict
-from chalicelib.store import keys, metadata
+from chalicelib.store import metadata
 from chalicelib.store.named import Named
 
 PROJECTS = "PROJECTS"
@@ -97,11 +97,6 @@ def update_project(project: Project, meta: dict[str, str]) -> None:
 
 def delete_metadata(project: Project, key: str) -> None:
     metadata.set_fields(PROJECTS, project.name, {"update_time": clock.iso()}, remove=[f"metadata.{key}"])
-
-
-def repository_names(project_name: str, limit: int | None = None) -> list[str]:
-    items, _ = metadata.query(keys.CATALOG, f"{project_name}/", limit=limit, projection="SK")
-    return [i["SK"] for i in items]
 
 
 def delete_project(project: Project) -> None:
