@@ -92,12 +92,8 @@ def finish(kind: str, execution_id: int, status: str, status_text: str = "", **f
 
 def update_if(kind: str, execution_id: int, expected: dict[str, Any], **fields: Any) -> ExecutionRecord | None:
     """Set fields only while the execution's attributes hold the `expected` values; None otherwise."""
-    expression, values, names = metadata.assignments(fields)
-    condition = " AND ".join(f"#c{i} = :c{i}" for i in range(len(expected)))
-    names |= {f"#c{i}": name for i, name in enumerate(expected)}
-    values |= {f":c{i}": value for i, value in enumerate(expected.values())}
     try:
-        item = metadata.update(*_key(kind, execution_id), expression, values, names=names, condition=condition)
+        item = metadata.set_fields(*_key(kind, execution_id), fields, expected=expected)
     except metadata.ConditionFailed:
         return None
     return _record(item)

@@ -179,7 +179,10 @@ def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | 
 
 def assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = None) -> tuple[str, Item, dict[str, str]]:
     """An update expression that sets `fields`, removes the `remove` attributes (a dotted name removes one
-    key of a map attribute) and adds `add`'s numbers, with every name an alias (no reserved-word clash)."""
+    key of a map attribute) and adds `add`'s numbers, with every name an alias (no reserved-word clash).
+    A field set to None is removed, as put() leaves None attributes out."""
+    remove = [*remove, *(name for name, value in fields.items() if value is None)]
+    fields = {name: value for name, value in fields.items() if value is not None}
     names: dict[str, str] = {}
     values: Item = {}
     clauses = []
@@ -201,20 +204,44 @@ def assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = Non
     return " ".join(clauses), values, names
 
 
+def expectations(expected: Item) -> tuple[str, Item, dict[str, str]]:
+    """A condition that each attribute of `expected` holds its value (a tuple: one of its values)."""
+    clauses, values, names = [], {}, {}
+    for i, (name, wanted) in enumerate(expected.items()):
+        names[f"#e{i}"] = name
+        if isinstance(wanted, tuple):
+            options = {f":e{i}_{j}": value for j, value in enumerate(wanted)}
+            values |= options
+            clauses.append(f"#e{i} IN ({', '.join(options)})")
+        else:
+            values[f":e{i}"] = wanted
+            clauses.append(f"#e{i} = :e{i}")
+    return " AND ".join(clauses), values, names
+
+
 def set_fields(pk: str, sk: str, fields: Item, *, remove: Iterable[str] = (), add: Item | None = None,
-               must_exist: bool = True) -> Item:
+               must_exist: bool = True, expected: Item | None = None) -> Item:
     """Set (and remove, and add to) some attributes of one item; returns the item as written.
-    ConditionFailed when it must exist and does not."""
+    ConditionFailed when it must exist and does not, or does not hold the `expected` values."""
     expression, values, names = assignments(fields, remove, add)
-    return update(pk, sk, expression, values, names=names,
-                  condition="attribute_exists(PK)" if must_exist else None)
+    condition = "attribute_exists(PK)" if must_exist else None
+    if expected:
+        condition, held, expected_names = expectations(expected)
+        values, names = values | held, names | expected_names
+    return update(pk, sk, expression, values, names=names, condition=condition)
 
 
-def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None,
-                  must_exist: bool = False) -> dict[str, Any]:
+def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None, must_exist: bool = False,
+                  expected: Item | None = None) -> dict[str, Any]:
     """set_fields as an operation of a transaction."""
     expression, values, names = assignments(fields, add=add)
-    op = update_op(pk, sk, expression, values, must_exist=must_exist)
+    op = update_op(pk, sk, expression, {}, must_exist=must_exist)
+    if expected:
+        condition, held, expected_names = expectations(expected)
+        op["Update"]["ConditionExpression"] = condition
+        values, names = values | held, names | expected_names
+    if values:
+        op["Update"]["ExpressionAttributeValues"] = _to_ddb(values)
     op["Update"]["ExpressionAttributeNames"] = names
     return op
 
@@ -244,12 +271,19 @@ def next_id(counter: str) -> int:
 
 
 # Transaction operations: build with put_op/delete_op/update_op, run with transact().
-def put_op(item: Item, *, if_absent: bool = False, must_exist: bool = False) -> dict[str, Any]:
+def put_op(item: Item, *, if_absent: bool = False, must_exist: bool = False,
+           expected: Item | None = None) -> dict[str, Any]:
+    """A put in a transaction: only if absent, only if present, or only while the item holds the
+    `expected` values."""
     op: dict[str, Any] = {"TableName": _table(), "Item": _to_ddb(item)}
     if if_absent:
         op["ConditionExpression"] = "attribute_not_exists(PK)"
     elif must_exist:
         op["ConditionExpression"] = "attribute_exists(PK)"
+    elif expected:
+        condition, values, names = expectations(expected)
+        op |= {"ConditionExpression": condition, "ExpressionAttributeValues": _to_ddb(values),
+               "ExpressionAttributeNames": names}
     return {"Put": op}
 
 
@@ -261,8 +295,9 @@ def delete_op(pk: str, sk: str, *, must_exist: bool = False) -> dict[str, Any]:
 
 
 def update_op(pk: str, sk: str, expression: str, values: Item, *, must_exist: bool = False) -> dict[str, Any]:
-    op: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
-                          "ExpressionAttributeValues": _to_ddb(values)}
+    op: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression}
+    if values:
+        op["ExpressionAttributeValues"] = _to_ddb(values)
     if must_exist:
         op["ConditionExpression"] = "attribute_exists(PK)"
     return {"Update": op}

@@ -130,14 +130,10 @@ def place(digest: str, scanner_uuid: str, scanner: dict[str, str], mime_types: l
         item = {"PK": _pk(digest), "SK": _sk(scanner_uuid, mime), "scanner_uuid": scanner_uuid, "mime_type": mime,
                 "report_id": str(uuid.uuid4()), "job_id": job_id, "status": PENDING, "start_time": now,
                 "deadline": int(deadline), "scanner": scanner, "artifact": artifact}
-        operation = metadata.put_op(item)
         previous = current.get(mime)
         # Optimistic concurrency: the report must still be the one read above.
-        operation["Put"]["ConditionExpression"] = (
-            "attribute_not_exists(PK)" if previous is None else "job_id = :previous")
-        if previous is not None:
-            operation["Put"]["ExpressionAttributeValues"] = {":previous": {"S": previous.job_id}}
-        operations.append(operation)
+        operations.append(metadata.put_op(item, if_absent=previous is None,
+                                          expected={"job_id": previous.job_id} if previous else None))
     try:
         metadata.transact(operations)
     except metadata.ConditionFailed as error:
@@ -145,15 +141,11 @@ def place(digest: str, scanner_uuid: str, scanner: dict[str, str], mime_types: l
     return [r.report_id for r in current.values()]
 
 
-def _guarded_update(digest: str, scanner_uuid: str, mime: str, job_id: str, expression: str,
-                    values: dict[str, Any], from_statuses: tuple[str, ...]) -> dict[str, Any]:
+def _guarded_update(digest: str, scanner_uuid: str, mime: str, job_id: str, fields: dict[str, Any],
+                    from_statuses: tuple[str, ...]) -> dict[str, Any]:
     """An update of one report that applies only while the job owns it in one of `from_statuses`."""
-    allowed = {f":from{i}": s for i, s in enumerate(from_statuses)}
-    operation = metadata.update_op(_pk(digest), _sk(scanner_uuid, mime), expression,
-                                   {**values, ":job": job_id, **allowed})
-    operation["Update"]["ConditionExpression"] = f"job_id = :job AND #s IN ({', '.join(allowed)})"
-    operation["Update"]["ExpressionAttributeNames"] = {"#s": "status"}
-    return operation
+    return metadata.set_fields_op(_pk(digest), _sk(scanner_uuid, mime), fields,
+                                  expected={"job_id": job_id, "status": from_statuses})
 
 
 def _transact(operations: list[dict[str, Any]]) -> bool:
@@ -164,24 +156,23 @@ def _transact(operations: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _transition(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, expression: str,
-                values: dict[str, Any], from_statuses: tuple[str, ...]) -> bool:
+def _transition(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, fields: dict[str, Any],
+                from_statuses: tuple[str, ...]) -> bool:
     """Move the job's reports to a new state in one transaction; False when they are no longer the
     job's or no longer in one of `from_statuses` (stopped, replaced)."""
-    return _transact([_guarded_update(digest, scanner_uuid, mime, job_id, expression, values, from_statuses)
+    return _transact([_guarded_update(digest, scanner_uuid, mime, job_id, fields, from_statuses)
                       for mime in mime_types])
 
 
 def claim(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, timeout_seconds: float) -> bool:
     """Pending -> Running; the deadline after which a silent job counts as failed."""
-    return _transition(digest, scanner_uuid, mime_types, job_id, "SET #s = :running, start_time = :now, "
-                       "deadline = :deadline", {":running": RUNNING, ":now": clock.iso(),
-                                                ":deadline": int(time.time() + timeout_seconds)}, (PENDING,))
+    return _transition(digest, scanner_uuid, mime_types, job_id, {
+        "status": RUNNING, "start_time": clock.iso(), "deadline": int(time.time() + timeout_seconds)}, (PENDING,))
 
 
 def fail(digest: str, scanner_uuid: str, mime_types: list[str], job_id: str, message: str) -> bool:
-    return _transition(digest, scanner_uuid, mime_types, job_id, "SET #s = :error, end_time = :now, message = :m",
-                       {":error": ERROR, ":now": clock.iso(), ":m": message[:1000]}, ACTIVE)
+    return _transition(digest, scanner_uuid, mime_types, job_id,
+                       {"status": ERROR, "end_time": clock.iso(), "message": message[:1000]}, ACTIVE)
 
 
 def stop(digest: str, scanner_uuid: str) -> bool:
@@ -190,8 +181,8 @@ def stop(digest: str, scanner_uuid: str) -> bool:
     for report in reports_for(digest, scanner_uuid):
         if report.status in ACTIVE:
             stopped |= _transition(digest, scanner_uuid, [report.mime_type], report.job_id,
-                                   "SET #s = :stopped, end_time = :now, message = :m",
-                                   {":stopped": STOPPED, ":now": clock.iso(), ":m": "stopped by a user"}, ACTIVE)
+                                   {"status": STOPPED, "end_time": clock.iso(), "message": "stopped by a user"},
+                                   ACTIVE)
     return stopped
 
 
@@ -204,13 +195,10 @@ def complete(digest: str, scanner_uuid: str, job_id: str, results: dict[str, dic
     links = {mime: _links(report_ids[mime], _store_vulnerabilities(scanner_uuid, report.get("vulnerabilities") or []))
              for mime, report in results.items()}
     now = clock.iso()
-    operations = [_guarded_update(digest, scanner_uuid, mime, job_id, "SET #s = :success, end_time = :now, "
-                                  "severity = :severity, summary = :summary, generated_at = :generated, "
-                                  "vuln_keys = :keys, links_object = :object",
-                                  {":success": SUCCESS, ":now": now, ":severity": report["severity"],
-                                   ":summary": summarise(report.get("vulnerabilities") or []),
-                                   ":generated": report.get("generated_at") or now, ":keys": links[mime][0],
-                                   ":object": links[mime][1]}, (RUNNING,))
+    operations = [_guarded_update(digest, scanner_uuid, mime, job_id, {
+        "status": SUCCESS, "end_time": now, "severity": report["severity"],
+        "summary": summarise(report.get("vulnerabilities") or []), "generated_at": report.get("generated_at") or now,
+        "vuln_keys": links[mime][0], "links_object": links[mime][1]}, (RUNNING,))
                   for mime, report in results.items()]
     if _transact(operations):
         return True

@@ -26,9 +26,7 @@ def get(upload_id: str) -> Item | None:
 def advance(upload_id: str, read_version: int, fields: dict[str, Any]) -> None:
     """Write the session's new state; ConditionFailed when another writer changed it since
     `read_version` was read."""
-    expression, values, names = metadata.assignments(fields)
-    metadata.update(keys.upload(upload_id), keys.UPLOAD, expression, {**values, ":read": read_version},
-                    names={**names, "#version": "version"}, condition="#version = :read")
+    metadata.set_fields(keys.upload(upload_id), keys.UPLOAD, fields, expected={"version": read_version})
 
 
 def delete(upload_id: str) -> None:
