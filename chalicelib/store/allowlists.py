@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib import clock
 from chalicelib.store import metadata
@@ -50,15 +49,8 @@ def get(project: Project | None = None) -> Allowlist:
 
 def put(project: Project | None, items: tuple[str, ...], expires_at: int | None) -> None:
     """Replace the list (Harbor's PUT overwrites it), keeping its creation time."""
-    pk, sk = _key(project)
     now = clock.iso()
-    expression = "SET #i = :items, update_time = :now, creation_time = if_not_exists(creation_time, :now)"
-    values: dict[str, Any] = {":items": list(items), ":now": now}
-    if expires_at is None:
-        expression += " REMOVE expires_at"
-    else:
-        expression += ", expires_at = :expires"
-        values[":expires"] = expires_at
-    metadata.update(pk, sk, expression, values, names={"#i": "items"})
+    metadata.set_fields(*_key(project), {"items": list(items), "update_time": now, "expires_at": expires_at},
+                        defaults={"creation_time": now}, must_exist=False)
 
 

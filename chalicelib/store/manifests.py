@@ -111,10 +111,9 @@ def write_push(name: str, digest: str, fields: Item, state: PushState, tags: lis
 def _catalog_op(name: str, catalog: Item | None, now: str, new_artifacts: int) -> dict[str, Any]:
     repository_id = int(catalog["repository_id"]) if catalog and "repository_id" in catalog \
         else metadata.next_id("repository")
-    return metadata.update_op(
-        keys.CATALOG, name, "SET created = if_not_exists(created, :now), updated = :now, "
-        "repository_id = if_not_exists(repository_id, :rid) ADD artifact_count :n",
-        {":now": now, ":rid": repository_id, ":n": new_artifacts})
+    return metadata.set_fields_op(keys.CATALOG, name, {"updated": now},
+                                  defaults={"created": now, "repository_id": repository_id},
+                                  add={"artifact_count": new_artifacts})
 
 
 def _parent_count_ops(name: str, children: list[str], delta: int) -> list[dict[str, Any]]:

@@ -159,7 +159,7 @@ def delete(pk: str, sk: str, *, must_exist: bool = False) -> None:
         _raise_condition(error)
 
 
-def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | None = None,
+def _update(pk: str, sk: str, expression: str, values: Item, *, condition: str | None = None,
            names: dict[str, str] | None = None) -> Item:
     """Apply an update expression; returns the item as written."""
     args: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression,
@@ -177,19 +177,26 @@ def update(pk: str, sk: str, expression: str, values: Item, *, condition: str | 
     return _from_ddb(raw["Attributes"])
 
 
-def assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = None) -> tuple[str, Item, dict[str, str]]:
-    """An update expression that sets `fields`, removes the `remove` attributes (a dotted name removes one
-    key of a map attribute) and adds `add`'s numbers, with every name an alias (no reserved-word clash).
-    A field set to None is removed, as put() leaves None attributes out."""
+def _assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = None,
+                defaults: Item | None = None) -> tuple[str, Item, dict[str, str]]:
+    """An update expression that sets `fields`, sets `defaults` only where the item has no such attribute
+    yet, removes the `remove` attributes (a dotted name removes one key of a map attribute) and adds
+    `add`'s numbers, with every name an alias (no reserved-word clash). A field set to None is
+    removed, as put() leaves None attributes out."""
     remove = [*remove, *(name for name, value in fields.items() if value is None)]
     fields = {name: value for name, value in fields.items() if value is not None}
     names: dict[str, str] = {}
     values: Item = {}
     clauses = []
-    if fields:
-        for i, (name, value) in enumerate(fields.items()):
-            names[f"#s{i}"], values[f":s{i}"] = name, value
-        clauses.append("SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(fields))))
+    sets = []
+    for i, (name, value) in enumerate(fields.items()):
+        names[f"#s{i}"], values[f":s{i}"] = name, value
+        sets.append(f"#s{i} = :s{i}")
+    for i, (name, value) in enumerate((defaults or {}).items()):
+        names[f"#d{i}"], values[f":d{i}"] = name, value
+        sets.append(f"#d{i} = if_not_exists(#d{i}, :d{i})")
+    if sets:
+        clauses.append("SET " + ", ".join(sets))
     paths = []
     for i, name in enumerate(remove):
         parts = name.split(".")
@@ -204,7 +211,7 @@ def assignments(fields: Item, remove: Iterable[str] = (), add: Item | None = Non
     return " ".join(clauses), values, names
 
 
-def expectations(expected: Item) -> tuple[str, Item, dict[str, str]]:
+def _expectations(expected: Item) -> tuple[str, Item, dict[str, str]]:
     """A condition that each attribute of `expected` holds its value (a tuple: one of its values)."""
     clauses, values, names = [], {}, {}
     for i, (name, wanted) in enumerate(expected.items()):
@@ -220,24 +227,24 @@ def expectations(expected: Item) -> tuple[str, Item, dict[str, str]]:
 
 
 def set_fields(pk: str, sk: str, fields: Item, *, remove: Iterable[str] = (), add: Item | None = None,
-               must_exist: bool = True, expected: Item | None = None) -> Item:
-    """Set (and remove, and add to) some attributes of one item; returns the item as written.
+               defaults: Item | None = None, must_exist: bool = True, expected: Item | None = None) -> Item:
+    """Set (and default, remove, add to) some attributes of one item; returns the item as written.
     ConditionFailed when it must exist and does not, or does not hold the `expected` values."""
-    expression, values, names = assignments(fields, remove, add)
+    expression, values, names = _assignments(fields, remove, add, defaults)
     condition = "attribute_exists(PK)" if must_exist else None
     if expected:
-        condition, held, expected_names = expectations(expected)
+        condition, held, expected_names = _expectations(expected)
         values, names = values | held, names | expected_names
-    return update(pk, sk, expression, values, names=names, condition=condition)
+    return _update(pk, sk, expression, values, names=names, condition=condition)
 
 
-def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None, must_exist: bool = False,
-                  expected: Item | None = None) -> dict[str, Any]:
+def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None, defaults: Item | None = None,
+                  must_exist: bool = False, expected: Item | None = None) -> dict[str, Any]:
     """set_fields as an operation of a transaction."""
-    expression, values, names = assignments(fields, add=add)
-    op = update_op(pk, sk, expression, {}, must_exist=must_exist)
+    expression, values, names = _assignments(fields, add=add, defaults=defaults)
+    op = _update_op(pk, sk, expression, {}, must_exist=must_exist)
     if expected:
-        condition, held, expected_names = expectations(expected)
+        condition, held, expected_names = _expectations(expected)
         op["Update"]["ConditionExpression"] = condition
         values, names = values | held, names | expected_names
     if values:
@@ -266,7 +273,7 @@ def _batch_write(writes: list[dict[str, Any]]) -> None:
 
 def next_id(counter: str) -> int:
     """Allocate the next integer id of a sequence (Harbor's API uses integer ids)."""
-    item = update("COUNTER", counter, "ADD next_value :one", {":one": 1})
+    item = set_fields("COUNTER", counter, {}, add={"next_value": 1}, must_exist=False)
     return int(item["next_value"])
 
 
@@ -281,7 +288,7 @@ def put_op(item: Item, *, if_absent: bool = False, must_exist: bool = False,
     elif must_exist:
         op["ConditionExpression"] = "attribute_exists(PK)"
     elif expected:
-        condition, values, names = expectations(expected)
+        condition, values, names = _expectations(expected)
         op |= {"ConditionExpression": condition, "ExpressionAttributeValues": _to_ddb(values),
                "ExpressionAttributeNames": names}
     return {"Put": op}
@@ -294,7 +301,7 @@ def delete_op(pk: str, sk: str, *, must_exist: bool = False) -> dict[str, Any]:
     return {"Delete": op}
 
 
-def update_op(pk: str, sk: str, expression: str, values: Item, *, must_exist: bool = False) -> dict[str, Any]:
+def _update_op(pk: str, sk: str, expression: str, values: Item, *, must_exist: bool = False) -> dict[str, Any]:
     op: dict[str, Any] = {"TableName": _table(), "Key": key(pk, sk), "UpdateExpression": expression}
     if values:
         op["ExpressionAttributeValues"] = _to_ddb(values)
