@@ -16,8 +16,8 @@ def _forget_project_robots(event: events.ProjectDeleted) -> None:
 
 
 SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
-    events.ArtifactPushed: (audit.artifact_pushed, jobs.scan_on_push),
-    events.ArtifactCopied: (audit.artifact_copied,),
+    events.ArtifactPushed: (audit.artifact_created, jobs.scan_on_push),
+    events.ArtifactCopied: (audit.artifact_created,),
     # The pull's audit record is written with its pull count and time, in one transaction.
     events.ArtifactPulled: (manifests.record_pull,),
     events.ArtifactDeleted: (audit.artifact_deleted,),

@@ -7,11 +7,8 @@ from chalicelib import events
 from chalicelib.audit import log
 
 
-def artifact_pushed(event: events.ArtifactPushed) -> None:
-    log.write(event.project, "create", "artifact", f"{event.repository}:{event.reference}", event.username)
-
-
-def artifact_copied(event: events.ArtifactCopied) -> None:
+def artifact_created(event: events.ArtifactPushed | events.ArtifactCopied) -> None:
+    """A push and a copy both create the artifact under the reference they named."""
     log.write(event.project, "create", "artifact", f"{event.repository}:{event.reference}", event.username)
 
 

@@ -31,11 +31,10 @@ def pull_manifest(project: Project, name: str, reference: str, accept: list[str]
 
 def delete_reference(project: Project, name: str, reference: str, username: str) -> None:
     """/v2/'s DELETE: by digest the artifact (and its accessories), by tag the tag only."""
-    manifests.delete(name, reference)
     if is_digest(reference):
-        events.publish(events.ArtifactDeleted(project, name, reference, username))
+        delete_artifact(project, name, reference, username)
     else:
-        events.publish(events.TagDeleted(project, name, reference, username))
+        delete_tag(project, name, reference, username)
 
 
 def delete_artifact(project: Project, name: str, digest: str, username: str) -> None:

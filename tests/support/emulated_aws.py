@@ -16,6 +16,7 @@ import os
 import time
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import boto3
 from moto import mock_aws
@@ -30,8 +31,6 @@ class EmulatedAws:
         # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
         emulator.serialize_dynamodb()
         emulator.forget_model_instances()
-        # AWS allows one PurgeQueue a minute per queue; the reset purges before every test.
-        os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         aws.reset()
@@ -76,8 +75,10 @@ class EmulatedAws:
         queues = sqs.list_queues().get("QueueUrls", [])
         if queues != self._queues:  # a test deleted one (to see /health fail)
             resources.create_all(self.context)
-        for url in queues:
-            sqs.purge_queue(QueueUrl=url)
+        # AWS allows one PurgeQueue a minute per queue; the reset purges before every test.
+        with mock.patch.dict(os.environ, {"MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}):
+            for url in queues:
+                sqs.purge_queue(QueueUrl=url)
         self._stop_executions()
         aws.reset()
         tokens.forget_signing_key()
