@@ -60,6 +60,7 @@ class EmulatedAws:
     def reset(self) -> None:
         """Back to the state right after the bootstrap, with no client or key cached from before."""
         os.environ.update(self.environment)
+        self._stop_executions()  # first: a step still running would write into the state put back below
         self._table().items = copy.deepcopy(self._items)
         self._empty_bucket()
         ssm = self._client("ssm")
@@ -79,13 +80,12 @@ class EmulatedAws:
         with mock.patch.dict(os.environ, {"MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}):
             for url in queues:
                 sqs.purge_queue(QueueUrl=url)
-        self._stop_executions()
         aws.reset()
         tokens.forget_signing_key()
 
     def _stop_executions(self) -> None:
-        """Stop what a test left running (an export waiting for its download) and wait for each to end:
-        a leftover would write into the next test's state, under ids that start again at 1."""
+        """Stop what a test left running (an export waiting for its download) and wait for each of its
+        threads to end: a leftover would write into the next test's state, under ids that start again at 1."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
         from moto.stepfunctions.parser.utils import TMP_THREADS
 
@@ -94,11 +94,14 @@ class EmulatedAws:
             for execution in machine.executions:
                 execution.stop(datetime.now(UTC), "TestEnded", "the test that started it ended")
             machine.executions = []
-        while TMP_THREADS:
-            thread = TMP_THREADS.pop()
-            while thread.ident is None:  # listed before it was started: it starts at once
-                time.sleep(0.001)
-            thread.join()
+        # A running state starts threads of its own (the next state, Map iterations) and lists them before
+        # it ends: once one pass finds every listed thread finished, no thread is left to start another.
+        while running := [t for t in list(TMP_THREADS) if t.ident is None or t.is_alive()]:
+            for thread in running:
+                while thread.ident is None:  # listed before it was started: it starts at once
+                    time.sleep(0.001)
+                thread.join()
+        TMP_THREADS.clear()
 
     def _empty_bucket(self) -> None:
         s3 = self._client("s3")
