@@ -86,12 +86,18 @@ class EmulatedAws:
     def _stop_executions(self) -> None:
         """Stop what a test left running (an export waiting for its download) and wait for each of its
         threads to end: a leftover would write into the next test's state, under ids that start again at 1."""
+        from moto.stepfunctions.parser.api import ExecutionStatus
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
         from moto.stepfunctions.parser.utils import TMP_THREADS
 
         machines = stepfunctions_parser_backends[self.context.account_id][self.context.region].state_machines
         for machine in machines:
             for execution in machine.executions:
+                worker = execution.exec_worker
+                if worker is None or execution.exec_status != ExecutionStatus.RUNNING:
+                    continue
+                while worker.env is None:  # its thread has just started and is building its environment
+                    time.sleep(0.001)
                 execution.stop(datetime.now(UTC), "TestEnded", "the test that started it ended")
             machine.executions = []
         # A running state starts threads of its own (the next state, Map iterations) and lists them before
