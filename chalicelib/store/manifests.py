@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.store import keys, metadata
 from chalicelib.store.metadata import ConditionFailed, Item
@@ -47,7 +46,7 @@ def iter_tags(name: str) -> Iterator[Item]:
 def tag_page(name: str, limit: int, after: str | None) -> tuple[list[str], bool]:
     """Up to `limit` tag names after `after`, and whether more remain."""
     items, more = metadata.query(keys.repository(name), keys.TAG_PREFIX, after=keys.tag(after) if after else None,
-                                 limit=limit, projection="SK")
+                                 limit=limit, attributes=[])
     return [i["SK"][len(keys.TAG_PREFIX):] for i in items], more is not None
 
 
@@ -108,7 +107,7 @@ def write_push(name: str, digest: str, fields: Item, state: PushState, tags: lis
         metadata.transact(_parent_count_ops(name, new_children[start:start + TRANSACTION_LIMIT], 1))
 
 
-def _catalog_op(name: str, catalog: Item | None, now: str, new_artifacts: int) -> dict[str, Any]:
+def _catalog_op(name: str, catalog: Item | None, now: str, new_artifacts: int) -> metadata.Write:
     repository_id = int(catalog["repository_id"]) if catalog and "repository_id" in catalog \
         else metadata.next_id("repository")
     return metadata.set_fields_op(keys.CATALOG, name, {"updated": now},
@@ -116,7 +115,7 @@ def _catalog_op(name: str, catalog: Item | None, now: str, new_artifacts: int) -
                                   add={"artifact_count": new_artifacts})
 
 
-def _parent_count_ops(name: str, children: list[str], delta: int) -> list[dict[str, Any]]:
+def _parent_count_ops(name: str, children: list[str], delta: int) -> list[metadata.Write]:
     """Children of an index count their parents: Harbor lists an untagged child only under its index."""
     return [metadata.set_fields_op(keys.repository(name), keys.manifest(child), {}, add={"parent_count": delta})
             for child in children]
@@ -132,7 +131,7 @@ def delete_manifest(name: str, item: Item) -> None:
     each child's parent count. The first transaction deletes the manifest only if it is still there:
     of two concurrent deletes, one counts it out; the other gets ConditionFailed."""
     digest, repo = item["digest"], keys.repository(name)
-    tags, _ = metadata.query(repo, keys.TAG_PREFIX, projection="PK, SK, digest")
+    tags, _ = metadata.query(repo, keys.TAG_PREFIX, attributes=["digest"])
     operations = [metadata.delete_op(repo, keys.manifest(digest), must_exist=True),
                   metadata.set_fields_op(keys.CATALOG, name, {}, add={"artifact_count": -1})]
     operations += [metadata.delete_op(t["PK"], t["SK"]) for t in tags if t["digest"] == digest]
@@ -145,7 +144,7 @@ def delete_manifest(name: str, item: Item) -> None:
         metadata.transact(operations[start:start + TRANSACTION_LIMIT])
 
 
-def record_pull(name: str, digest: str, now: str, also: list[dict[str, Any]]) -> None:
+def record_pull(name: str, digest: str, now: str, also: list[metadata.Write]) -> None:
     """+1 on the repository's pull count and the artifact's pull time, with the operations `also`
     (the pull's audit record), at once."""
     metadata.transact([

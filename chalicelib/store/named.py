@@ -33,7 +33,7 @@ class Named:
         return metadata.iterate(partition, descending=descending)
 
     def create_ops(self, item_id: int, partition: str, name: str, attributes: dict[str, Any],
-                   *, pointer_partition: bool = False) -> list[dict[str, Any]]:
+                   *, pointer_partition: bool = False) -> list[metadata.Write]:
         """Operations that write the item and its pointer; the transaction fails if either exists."""
         pointer = {"PK": self._pointer(item_id)[0], "SK": self.kind, self.name_attribute: name}
         if pointer_partition:
@@ -46,7 +46,7 @@ class Named:
         metadata.transact(self.create_ops(item_id, partition, name, attributes))
 
     def rename_ops(self, item_id: int, partition: str, old: str, new: str,
-                   attributes: dict[str, Any]) -> list[dict[str, Any]]:
+                   attributes: dict[str, Any]) -> list[metadata.Write]:
         """Operations that write the item under `new` (failing if taken) and move the pointer to it."""
         operations = [metadata.put_op({"PK": partition, "SK": new, **attributes}, if_absent=new != old),
                       metadata.put_op({"PK": self._pointer(item_id)[0], "SK": self.kind, "partition": partition,
@@ -55,7 +55,7 @@ class Named:
             operations.append(metadata.delete_op(partition, old))
         return operations
 
-    def delete_ops(self, item_id: int, partition: str, name: str) -> list[dict[str, Any]]:
+    def delete_ops(self, item_id: int, partition: str, name: str) -> list[metadata.Write]:
         return [metadata.delete_op(partition, name), metadata.delete_op(*self._pointer(item_id))]
 
     def delete(self, item_id: int, partition: str, name: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import Conflict
@@ -153,7 +152,7 @@ def _membership_sk(project_id: int) -> str:
 
 
 # Members (users only; groups would add entity kind "g").
-def _member_ops(project: Project, member_id: int, user_id: int, username: str, role_id: int) -> list[dict[str, Any]]:
+def _member_ops(project: Project, member_id: int, user_id: int, username: str, role_id: int) -> list[metadata.Write]:
     return [
         metadata.put_op({"PK": _partition(project.project_id), "SK": f"MEMBER#{user_id}", "member_id": member_id,
                          "user_id": user_id, "username": username, "role_id": role_id}, if_absent=True),

@@ -43,13 +43,13 @@ def iter_repositories(prefix: str = "", *, descending: bool = False) -> Iterator
 
 def repository_names(project_name: str, limit: int | None = None) -> list[str]:
     """The names of a project's repositories, in name order (at most `limit`)."""
-    items, _ = metadata.query(keys.CATALOG, f"{project_name}/", limit=limit, projection="SK")
+    items, _ = metadata.query(keys.CATALOG, f"{project_name}/", limit=limit, attributes=[])
     return [i["SK"] for i in items]
 
 
 def name_page(limit: int, after: str | None) -> tuple[list[str], bool]:
     """Up to `limit` repository names after `after`, and whether more remain."""
-    items, more = metadata.query(keys.CATALOG, after=after or None, limit=limit, projection="SK")
+    items, more = metadata.query(keys.CATALOG, after=after or None, limit=limit, attributes=[])
     return [i["SK"] for i in items], more is not None
 
 

@@ -148,7 +148,7 @@ def _guarded_update(digest: str, scanner_uuid: str, mime: str, job_id: str, fiel
                                   expected={"job_id": job_id, "status": from_statuses})
 
 
-def _transact(operations: list[dict[str, Any]]) -> bool:
+def _transact(operations: list[metadata.Write]) -> bool:
     try:
         metadata.transact(operations)
     except metadata.ConditionFailed:

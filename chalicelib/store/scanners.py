@@ -6,7 +6,6 @@ choice at PK=PROJECT#<project id>, SK=SCANNER (removed with the project's partit
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.errors import Conflict
@@ -90,7 +89,7 @@ def _registration(item: metadata.Item) -> Registration:
         list(item.get("produces") or []), bool(item.get("credential_stored")))
 
 
-def _pointer_ops(r: Registration) -> list[dict[str, Any]]:
+def _pointer_ops(r: Registration) -> list[metadata.Write]:
     return [metadata.put_op({"PK": f"SCANNERNAME#{r.name}", "SK": "SCANNER", "uuid": r.uuid}, if_absent=True),
             metadata.put_op({"PK": f"SCANNERURL#{r.url}", "SK": "SCANNER", "uuid": r.uuid}, if_absent=True)]
 
