@@ -33,10 +33,8 @@ def start(user_id: int, user_name: str, criteria: Criteria, job_name: str) -> ex
 
 
 def sweep(user_name: str) -> None:
-    finished = [e for e in executions.of_user(user_name) if e.status in executions.FINAL]
-    for old in finished[KEEP_PER_USER:]:
-        objects.delete_prefix(f"exports/{old.execution_id}/")
-        executions.delete(old.execution_id)
+    executions.sweep(user_name, KEEP_PER_USER,
+                     forget=lambda old: objects.delete_prefix(f"exports/{old.execution_id}/"))
 
 
 def scope(criteria: Criteria, project_ids: list[int]) -> Criteria:

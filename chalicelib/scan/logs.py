@@ -1,12 +1,11 @@
-"""A scan job's log: lines gathered while a step runs, appended to scans/logs/<job id>.log in S3 once
-the step ends (a job's steps run one at a time, so read-append-write is safe)."""
+"""A scan job's log, a task log (chalicelib/jobs/logs.py) at scans/logs/<job id>.log: lines gathered
+while a step runs, appended once the step ends."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import clock
-from chalicelib.store import objects
+from chalicelib.jobs import logs
 
 if TYPE_CHECKING:
     from chalicelib.scan.jobs import Job
@@ -18,21 +17,19 @@ def log_key(job_id: str) -> str:
 
 
 def add(job: Job, line: str) -> None:
-    job.unwritten_log.append(f"{clock.iso()} {line}\n")
+    job.unwritten_log.append(logs.line(line))
 
 
 def write(job: Job) -> None:
-    """Append the step's lines to the job's log: one read and one write per step."""
-    if job.unwritten_log:
-        key = log_key(job.job_id)
-        objects.put(key, ((objects.get_text(key) or "") + "".join(job.unwritten_log)).encode())
-        job.unwritten_log.clear()
+    """Append the step's lines to the job's log."""
+    logs.append(log_key(job.job_id), job.unwritten_log)
+    job.unwritten_log.clear()
 
 
 def read(report: Report) -> str:
     """The log of the job that made the report, and why it ended when the job could not say it
     (a job that never reported back)."""
-    text = objects.get_text(log_key(report.job_id)) or ""
+    text = logs.read(log_key(report.job_id))
     if report.message and report.message not in text:
         text += f"{report.end_time or ''} {report.message}\n"
     return text

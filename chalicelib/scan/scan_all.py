@@ -49,15 +49,11 @@ def stop() -> bool:
     current = latest()
     if not current or not ongoing(current):
         return False
-    store.update(current["execution_id"], status="Stopped", end_time=clock.iso())
-    return True
+    return store.stop(current["execution_id"])
 
 
 def stopped(execution_id: str) -> bool:
-    if not execution_id:
-        return False
-    execution = store.get(execution_id)
-    return bool(execution and execution.get("status") == "Stopped")
+    return bool(execution_id) and store.stopped(execution_id)
 
 
 def count(execution_id: str, what: str) -> None:

@@ -12,7 +12,7 @@ next kinds (garbage collection, purges, replication) are meant to as well.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,33 @@ def update_if(kind: str, execution_id: int, expected: dict[str, Any], **fields: 
     except metadata.ConditionFailed:
         return None
     return _record(item)
+
+
+def stop(kind: str, execution_id: int) -> ExecutionRecord | None:
+    """Stopped, with its end time, only while it runs; None when it had already ended (or is gone).
+    Its workers see it (`stopped`) between their steps and end there."""
+    return update_if(kind, execution_id, {"status": RUNNING}, status=STOPPED, end_time=clock.iso())
+
+
+def stopped(kind: str, execution_id: int) -> bool:
+    record = get(kind, execution_id)
+    return record is not None and record.status == STOPPED
+
+
+def sweep(kind: str, *, keep: int, owner: str = "",
+          counted: Callable[[ExecutionRecord], bool] = lambda record: True,
+          forget: Callable[[ExecutionRecord], None] = lambda record: None) -> int:
+    """Delete a kind's (or an owner's) ended executions beyond the newest `keep` of those `counted`
+    (Harbor's execution sweeper); `forget` removes what one left elsewhere (files) before its record
+    goes, so a failure leaves the record to sweep again. Returns how many went."""
+    ended = (r for r in newest_first(kind, owner) if r.status in FINAL and counted(r))
+    swept = 0
+    for index, record in enumerate(ended):
+        if index >= keep:
+            forget(record)
+            delete(kind, record.execution_id)
+            swept += 1
+    return swept
 
 
 def count_task(kind: str, execution_id: int, status: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,6 @@ from chalicelib.store import executions
 from chalicelib.store.executions import ERROR, SUCCESS
 from chalicelib.store.metadata import ConditionFailed
 
-FINAL = (SUCCESS, ERROR)
 NOTHING_MATCHED = "No vulnerabilities found or matched"
 
 
@@ -112,3 +112,10 @@ def expire(execution_id: int) -> None:
 
 def delete(execution_id: int) -> None:
     executions.delete(KIND, execution_id)
+
+
+def sweep(user_name: str, keep: int, forget: Callable[[executions.ExecutionRecord], None]) -> None:
+    """The user's ended executions beyond the newest `keep` they still see (a downloaded one is gone
+    for them already)."""
+    executions.sweep(KIND, keep=keep, owner=user_name, counted=lambda r: not r.extra.get("downloaded"),
+                     forget=forget)

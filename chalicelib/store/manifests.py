@@ -15,7 +15,7 @@ from chalicelib.store.metadata import ConditionFailed, Item
 
 __all__ = ["ConditionFailed", "Item"]
 
-TRANSACTION_LIMIT = 100  # DynamoDB's
+TRANSACTION_LIMIT = metadata.TRANSACTION_LIMIT
 
 
 def tag_target(name: str, tag: str) -> str | None:

@@ -40,6 +40,15 @@ def update(execution_id: str, **fields: Any) -> None:
     executions.update(KIND, int(execution_id), **fields)
 
 
+def stop(execution_id: str) -> bool:
+    """Stopped, unless it had ended."""
+    return executions.stop(KIND, int(execution_id)) is not None
+
+
+def stopped(execution_id: str) -> bool:
+    return executions.stopped(KIND, int(execution_id))
+
+
 def count(execution_id: str, counter: str) -> None:
     """One more scan started, or finished with status `counter`."""
     executions.count_task(KIND, int(execution_id), counter)
