@@ -14,7 +14,6 @@ The embedded emulator's state is restored from DATA_DIR at start and saved there
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -110,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  user admin, password {os.environ['HARBOR_ADMIN_PASSWORD']} (on first start)", flush=True)
     print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
           f"oci:<dir> docker://{args.host}:{server.server_address[1]}/library/<image>:<tag>", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Both stop it, even when started from a background job (which starts with SIGINT ignored).
+    for stopping in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stopping, lambda *_: stop.set())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+    stop.wait()
     stop.set()
     server.shutdown()  # no new requests; those in flight get a few seconds to be answered
     answered = server.drain(GRACE_SECONDS)
