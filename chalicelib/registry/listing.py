@@ -52,6 +52,6 @@ def catalog(n: int, last: str | None) -> Page:
 
 def referrers(name: str, subject: str, artifact_type: str | None) -> dict[str, Any]:
     """The OCI 1.1 image index of manifests whose subject is `subject` (empty when there are none)."""
-    descriptors = [json.loads(i["descriptor"]) for i in manifests.referrers(name, subject)
-                   if artifact_type is None or i.get("artifact_type") == artifact_type]
+    descriptors = [json.loads(r.descriptor) for r in manifests.referrers(name, subject)
+                   if artifact_type is None or r.artifact_type == artifact_type]
     return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}

@@ -24,7 +24,7 @@ class StoredManifest:
     media_type: str
     size: int
     body: bytes | None  # None for HEAD, which never loads the body
-    record: store.Item  # the manifest's item, for what else a pull checks (its policies)
+    record: store.ManifestRecord  # for what else a pull checks (its policies)
 
 
 def _unknown(reference: str) -> DomainError:
@@ -44,16 +44,16 @@ def resolve(name: str, reference: str) -> str:
 def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> StoredManifest:
     """At most two DynamoDB reads (tag, manifest) and no S3 call unless the manifest is oversized."""
     digest = resolve(name, reference)
-    item = store.manifest(name, digest)
-    if item is None:
+    record = store.manifest(name, digest)
+    if record is None:
         raise _unknown(reference)
-    if not formats.accepts(accept, item["media_type"]):
-        raise DomainError("MANIFEST_UNKNOWN", f"{item['media_type']} found, but the Accept header "
+    if not formats.accepts(accept, record.media_type):
+        raise DomainError("MANIFEST_UNKNOWN", f"{record.media_type} found, but the Accept header "
                             "does not allow it", detail={"reference": reference})
     body = None
     if with_body:
-        body = bytes(item["body"]) if "body" in item else objects.get(item["object_key"])
-    return StoredManifest(digest, item["media_type"], int(item["size"]), body, item)
+        body = record.body if record.body is not None else objects.get(record.object_key or "")
+    return StoredManifest(digest, record.media_type, record.size, body, record)
 
 
 def put(name: str, reference: str, content_type: str, body: bytes,
@@ -76,9 +76,9 @@ def put(name: str, reference: str, content_type: str, body: bytes,
     tags = list(dict.fromkeys([*([] if is_digest(reference) else [reference]), *extra_tags]))
     config_digest = artifacts.config_digest(parsed)
     config = objects.get(objects.blob_key(config_digest)) if config_digest else None
-    stored_body: dict[str, object] = {"body": body}
+    stored_body = StoredBody(body, None)
     if len(body) > cfg.manifest_inline_max_bytes:
-        stored_body = {"object_key": objects.manifest_key(digest)}
+        stored_body = StoredBody(None, objects.manifest_key(digest))
         objects.put(objects.manifest_key(digest), body)
     for _ in range(_WRITE_ATTEMPTS):
         state = _state(name, digest, tags, parsed)
@@ -94,25 +94,30 @@ def put(name: str, reference: str, content_type: str, body: bytes,
 _WRITE_ATTEMPTS = 8
 
 
+@dataclass(frozen=True)
+class StoredBody:
+    """Where a manifest's body is kept: inline, or in S3 when it is too large for its item."""
+
+    inline: bytes | None
+    object_key: str | None
+
+
 def _write(name: str, digest: str, tags: list[str], parsed: formats.ParsedManifest, state: store.PushState,
-           info: artifacts.ArtifactInfo, size: int, stored_body: dict[str, object]) -> None:
+           info: artifacts.ArtifactInfo, size: int, stored_body: StoredBody) -> None:
     now = clock.iso()
-    previous = state.manifest or {}
-    fields: store.Item = {
-        "digest": digest, "media_type": parsed.media_type, "size": size, "created": previous.get("created", now),
-        "artifact_type": parsed.artifact_type, "subject": parsed.subject.digest if parsed.subject else None,
-        "blobs": [b.digest for b in parsed.blobs] or None, "children": [c.digest for c in parsed.children] or None,
-        "artifact_id": previous.get("artifact_id") or store.new_artifact_id(), "push_time": now,
-        "type": info.type, "artifact_size": info.size, "extra_attrs": json.dumps(info.extra_attrs),
-        "annotations": _small_json(parsed.annotations), "references": json.dumps(info.references),
-        "parent_count": previous.get("parent_count"), "signature_of": _cosign_subject(tags, parsed), **stored_body,
-    }
-    referrer = None
-    if parsed.subject:
-        referrer = {"subject": parsed.subject.digest, "artifact_type": parsed.artifact_type or "",
-                    "descriptor": json.dumps(_referrer_descriptor(digest, size, parsed))}
-    new_children = [c.digest for c in parsed.children] if state.manifest is None else []
-    store.write_push(name, digest, fields, state, tags, now, referrer, new_children)
+    previous = state.manifest
+    record = store.ManifestRecord(
+        digest, parsed.media_type, size,
+        artifact_id=previous.artifact_id if previous and previous.artifact_id else store.new_artifact_id(),
+        created=previous.created if previous and previous.created else now, push_time=now,
+        artifact_type=parsed.artifact_type, subject=parsed.subject.digest if parsed.subject else None,
+        blobs=[b.digest for b in parsed.blobs], children=[c.digest for c in parsed.children], type=info.type,
+        artifact_size=info.size, extra_attrs=json.dumps(info.extra_attrs), annotations=_small_json(parsed.annotations),
+        references=json.dumps(info.references), parent_count=previous.parent_count if previous else 0,
+        signature_of=_cosign_subject(tags, parsed), body=stored_body.inline, object_key=stored_body.object_key)
+    descriptor = json.dumps(_referrer_descriptor(digest, size, parsed)) if parsed.subject else None
+    new_children = [c.digest for c in parsed.children] if previous is None else []
+    store.write_push(name, record, state, tags, now, descriptor, new_children)
 
 
 _COSIGN_TAG = re.compile(r"sha256-([a-f0-9]{64})\.sig")
@@ -147,7 +152,7 @@ def _state(name: str, digest: str, tags: list[str], parsed: formats.ParsedManife
 
 
 def _child_ids(state: store.PushState) -> dict[str, int]:
-    return {digest: int(item.get("artifact_id", 0)) for digest, item in state.children.items()}
+    return {digest: child.artifact_id for digest, child in state.children.items()}
 
 
 def _referrer_descriptor(digest: str, size: int, parsed: formats.ParsedManifest) -> dict[str, object]:
@@ -168,13 +173,13 @@ def delete(name: str, reference: str) -> None:
         except store.ConditionFailed as error:
             raise _unknown(reference) from error
         return
-    item = store.manifest(name, reference, consistent=True)
-    if item is None:
+    record = store.manifest(name, reference, consistent=True)
+    if record is None:
         raise _unknown(reference)
-    if int(item.get("parent_count") or 0) > 0:  # Harbor's deleteDeeply refuses a referenced root
+    if record.parent_count > 0:  # Harbor's deleteDeeply refuses a referenced root
         raise DomainError("VIOLATE_FOREIGN_KEY_CONSTRAINT", "the deleting artifact is referenced by others")
     try:
-        store.delete_manifest(name, item)
+        store.delete_manifest(name, record)
     except store.ConditionFailed as error:
         raise _unknown(reference) from error
     labels.detach_all(name, reference)
@@ -185,11 +190,11 @@ def delete(name: str, reference: str) -> None:
 
 def accessory_digests(name: str, digest: str) -> list[str]:
     """Digests of the artifacts about this one: OCI referrers, and a cosign signature tagged sha256-<hex>.sig."""
-    found = [referrer["digest"] for referrer in store.referrers(name, digest)]
+    found = [referrer.digest for referrer in store.referrers(name, digest)]
     signature = store.tag_target(name, digest.replace(":", "-", 1) + ".sig")
     if signature:
         signed = store.manifest(name, signature)
-        if signed and signed.get("signature_of") == digest:
+        if signed and signed.signature_of == digest:
             found.append(signature)
     return found
 

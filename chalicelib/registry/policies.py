@@ -17,7 +17,7 @@ from chalicelib.errors import DomainError
 from chalicelib.projects import Project
 from chalicelib.registry import formats, records
 from chalicelib.scan import jobs, reports, scanners, severity
-from chalicelib.store.manifests import Item
+from chalicelib.store.manifests import ManifestRecord
 
 _COSIGN = "signature.cosign"
 _BY_ADMIN = "To continue with pull, please contact your project administrator for help."
@@ -29,9 +29,9 @@ def _violation(message: str) -> DomainError:
     return DomainError("PROJECTPOLICYVIOLATION", message)
 
 
-def check_pull(project: Project, repository: str, manifest: Item, bypass: bool) -> None:
-    """Raise when a policy of the project refuses the pull of this manifest (its item, as the pull read
-    it). Costs nothing when no policy is on."""
+def check_pull(project: Project, repository: str, manifest: ManifestRecord, bypass: bool) -> None:
+    """Raise when a policy of the project refuses the pull of this manifest (as the pull read it).
+    Costs nothing when no policy is on."""
     cosign = project.metadata.get("enable_content_trust_cosign") == "true"
     prevent = project.metadata.get("prevent_vul") == "true"
     if bypass or not (cosign or prevent):

@@ -22,17 +22,7 @@ from chalicelib.store.repositories import (
 
 __all__ = ["Repository", "delete_repository", "get_repository", "iter_repositories", "set_description"]
 
-_ARTIFACT_ATTRIBUTES = ("digest", "media_type", "size", "artifact_type", "subject", "artifact_id", "push_time",
-                        "pull_time", "type", "artifact_size", "extra_attrs", "annotations", "references",
-                        "parent_count", "object_key", "blobs", "signature_of")
-
-
-@dataclass(frozen=True)
-class Tag:
-    tag_id: int
-    name: str
-    digest: str
-    push_time: str
+Tag = store.TagRecord
 
 
 @dataclass(frozen=True)
@@ -67,29 +57,24 @@ class Artifact:
         return "signature.cosign" if signature else "subject.accessory"
 
 
-def _artifact(name: str, item: store.Item, tags: list[Tag]) -> Artifact:
-    annotations = item.get("annotations")
-    if annotations is None:  # too large to keep beside the manifest: read it from the body
-        body = manifests.get(name, item["digest"], [], with_body=True).body or b"{}"
-        annotations_value = json.loads(body).get("annotations") or {}
+def _artifact(name: str, record: store.ManifestRecord, tags: list[Tag]) -> Artifact:
+    if record.annotations is None:  # too large to keep beside the manifest: read it from the body
+        body = manifests.get(name, record.digest, [], with_body=True).body or b"{}"
+        annotations = json.loads(body).get("annotations") or {}
     else:
-        annotations_value = json.loads(annotations)
-    blobs = item.get("blobs") or []
+        annotations = json.loads(record.annotations)
+    blobs = record.blobs
     return Artifact(
-        name, item["digest"], int(item.get("artifact_id", 0)), item["media_type"],
-        item.get("artifact_type") or item["media_type"], item.get("type", "UNKNOWN"),
-        int(item.get("artifact_size", item["size"])), item.get("push_time", item.get("created", "")),
-        item.get("pull_time"), item.get("subject"), int(item.get("parent_count", 0)),
-        json.loads(item.get("extra_attrs") or "{}"),
-        annotations_value, json.loads(item.get("references") or "[]"),
-        blobs[0] if blobs and item["media_type"] in formats.MANIFEST_TYPES else None, item.get("signature_of"),
-        tags)
+        name, record.digest, record.artifact_id, record.media_type, record.artifact_type or record.media_type,
+        record.type, record.size if record.artifact_size is None else record.artifact_size, record.push_time,
+        record.pull_time, record.subject, record.parent_count, json.loads(record.extra_attrs), annotations,
+        json.loads(record.references), blobs[0] if blobs and record.media_type in formats.MANIFEST_TYPES else None,
+        record.signature_of, tags)
 
 
 def tags_by_digest(name: str) -> dict[str, list[Tag]]:
     tags: dict[str, list[Tag]] = {}
-    for item in store.iter_tags(name):
-        tag = Tag(int(item.get("tag_id", 0)), item["tag"], item["digest"], item.get("updated", ""))
+    for tag in store.iter_tags(name):
         tags.setdefault(tag.digest, []).append(tag)
     return tags
 
@@ -97,8 +82,8 @@ def tags_by_digest(name: str) -> dict[str, list[Tag]]:
 def iter_artifacts(name: str) -> Iterator[Artifact]:
     """Every artifact of the repository with its tags (manifest bodies are not read)."""
     tags = tags_by_digest(name)
-    for item in store.iter_manifests(name, _ARTIFACT_ATTRIBUTES):
-        yield _artifact(name, item, tags.get(item["digest"], []))
+    for record in store.iter_manifests(name):
+        yield _artifact(name, record, tags.get(record.digest, []))
 
 
 def listed(artifact: Artifact) -> bool:
@@ -117,12 +102,12 @@ def accessories_by_subject(artifacts: list[Artifact]) -> dict[str, list[Artifact
 
 def accessories_of(name: str, digest: str) -> list[Artifact]:
     """One artifact's accessories, found as deletion finds them (no walk over the repository)."""
-    return [_artifact(name, item, []) for item in store.manifests(name, manifests.accessory_digests(name, digest))]
+    return [_artifact(name, record, []) for record in store.manifests(name, manifests.accessory_digests(name, digest))]
 
 
-def artifact_of(name: str, item: store.Item) -> Artifact:
-    """The artifact a manifest item already read describes, without its tags (no read)."""
-    return _artifact(name, item, [])
+def artifact_of(name: str, record: store.ManifestRecord) -> Artifact:
+    """The artifact a manifest already read describes, without its tags (no read)."""
+    return _artifact(name, record, [])
 
 
 def get_artifact(name: str, reference: str) -> Artifact | None:
@@ -130,10 +115,10 @@ def get_artifact(name: str, reference: str) -> Artifact | None:
         digest = manifests.resolve(name, validate_reference(reference))
     except DomainError:  # a malformed reference or an unknown tag: no such artifact
         return None
-    item = store.manifest(name, digest)
-    if item is None:
+    record = store.manifest(name, digest)
+    if record is None:
         return None
-    return _artifact(name, item, tags_by_digest(name).get(digest, []))
+    return _artifact(name, record, tags_by_digest(name).get(digest, []))
 
 
 def config_of(artifact: Artifact) -> bytes | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.config import settings
@@ -22,28 +21,10 @@ from chalicelib.registry import blobs
 from chalicelib.registry.digests import ALGORITHMS, ResumableHash, algorithm_of
 from chalicelib.store import objects
 from chalicelib.store import uploads as store
+from chalicelib.store.uploads import Session
 
 PART_MIN_BYTES = 5 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?")
-
-
-@dataclass
-class Session:
-    upload_id: str
-    name: str
-    offset: int
-    version: int
-    multipart_id: str | None = None
-    etags: list[str] = field(default_factory=list)
-    pending: int = 0
-    hash_states: dict[str, bytes] = field(default_factory=dict)
-
-    @property
-    def data_key(self) -> str:
-        return objects.upload_key(self.upload_id, "data")
-
-    def pending_key(self, version: int | None = None) -> str:
-        return objects.upload_key(self.upload_id, f"pending-{self.version if version is None else version}")
 
 
 def _unknown(upload_id: str) -> DomainError:
@@ -53,20 +34,17 @@ def _unknown(upload_id: str) -> DomainError:
 def start(name: str) -> Session:
     session = Session(uuid.uuid4().hex, name, offset=0, version=0,
                       hash_states={a: ResumableHash(a).state() for a in ALGORITHMS})
-    store.create(session.upload_id, name, clock.iso(), int(time.time()) + settings().upload_ttl_seconds,
-                 session.hash_states)
+    store.create(session, clock.iso(), int(time.time()) + settings().upload_ttl_seconds)
     return session
 
 
 def load(name: str, upload_id: str) -> Session:
     if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
         raise _unknown(upload_id)
-    item = store.get(upload_id)
-    if item is None or item["name"] != name:
+    session = store.get(upload_id)
+    if session is None or session.name != name:
         raise _unknown(upload_id)
-    return Session(upload_id, name, int(item["offset"]), int(item["version"]), item.get("multipart_id"),
-                   list(item.get("etags", [])), int(item.get("pending", 0)),
-                   {a: bytes(item[f"hash_{a}"]) for a in ALGORITHMS})
+    return session
 
 
 def check_range(session: Session, content_range: str | None, length: int) -> None:
@@ -113,10 +91,7 @@ def append(session: Session, data: bytes) -> Session:
     updated = Session(session.upload_id, session.name, session.offset + len(data), session.version + 1,
                       multipart_id, etags, pending, {a: h.state() for a, h in hashes.items()})
     try:
-        store.advance(session.upload_id, session.version, {
-            "offset": updated.offset, "version": updated.version, "etags": etags, "pending": pending,
-            **{f"hash_{a}": state for a, state in updated.hash_states.items()},
-            **({"multipart_id": multipart_id} if multipart_id else {})})
+        store.advance(session.version, updated)
     except store.ConditionFailed as error:
         raise _out_of_order(session, "a concurrent chunk changed this upload") from error
     if session.pending:

@@ -13,12 +13,12 @@ from chalicelib.errors import Conflict
 from chalicelib.jobs import kernel
 from chalicelib.registry import records
 from chalicelib.store import scan_all as store
-from chalicelib.store.scan_all import latest
+from chalicelib.store.executions import FINAL, STOPPED
+from chalicelib.store.scan_all import ExecutionRecord, Schedule, latest, schedule
 
-__all__ = ["latest"]
+__all__ = ["Schedule", "latest", "schedule"]
 
 SCHEDULE_NAME = "scan-all"  # the EventBridge schedule
-FINISHED = ("Success", "Error", "Stopped")
 
 
 class AlreadyRunning(Conflict):
@@ -26,12 +26,20 @@ class AlreadyRunning(Conflict):
         super().__init__("a previous scan all job is still running")
 
 
-def ongoing(execution: dict[str, Any]) -> bool:
-    if execution.get("status") == "Stopped":
+def _total(execution: ExecutionRecord) -> int:
+    return int(execution.extra.get("total", 0))
+
+
+def _finished(execution: ExecutionRecord) -> dict[str, int]:
+    return {status: execution.tasks.get(status, 0) for status in FINAL}
+
+
+def ongoing(execution: ExecutionRecord) -> bool:
+    if execution.status == STOPPED:
         return False
-    if not execution.get("fanned_out"):
+    if not execution.extra.get("fanned_out"):
         return True
-    return sum(execution.get(s, 0) for s in FINISHED) < execution.get("total", 0)
+    return sum(_finished(execution).values()) < _total(execution)
 
 
 def trigger(kind: str) -> str:
@@ -49,7 +57,7 @@ def stop() -> bool:
     current = latest()
     if not current or not ongoing(current):
         return False
-    return store.stop(current["execution_id"])
+    return store.stop(str(current.execution_id))
 
 
 def stopped(execution_id: str) -> bool:
@@ -79,23 +87,17 @@ def fan_out(execution_id: str, start_scan: StartScan) -> None:
     store.update(execution_id, total=total, fanned_out=True)
 
 
-def metrics(execution: dict[str, Any] | None) -> dict[str, Any]:
+def metrics(execution: ExecutionRecord | None) -> dict[str, Any]:
     """Harbor's Stats: totals and counts per status."""
     if execution is None:
         return {"total": 0, "completed": 0, "metrics": {}, "ongoing": False}
-    finished = {s: execution.get(s, 0) for s in FINISHED}
-    total = max(execution.get("total", 0), sum(finished.values()))
-    started = execution.get("started", 0)
+    finished = _finished(execution)
+    total = max(_total(execution), sum(finished.values()))
+    started = execution.tasks.get("started", 0)
     counts = {**finished, "Running": max(0, started - sum(finished.values())),
               "Pending": max(0, total - max(started, sum(finished.values())))}
     return {"total": total, "completed": sum(finished.values()), "metrics": {k: v for k, v in counts.items() if v},
-            "ongoing": ongoing(execution), "trigger": execution["trigger"]}
-
-
-def schedule() -> dict[str, Any] | None:
-    """The periodic schedule: type, cron, creation_time, update_time."""
-    item = store.schedule()
-    return {k: item[k] for k in ("type", "cron", "creation_time", "update_time")} if item else None
+            "ongoing": ongoing(execution), "trigger": execution.trigger}
 
 
 def save_schedule(kind: str, cron: str) -> None:
@@ -103,7 +105,7 @@ def save_schedule(kind: str, cron: str) -> None:
     existing = schedule()
     schedules.put(SCHEDULE_NAME, cron, {"kind": "scan_all_scheduled"})
     now = clock.iso()
-    store.put_schedule(kind, cron, existing["creation_time"] if existing else now, now)
+    store.put_schedule(Schedule(kind, cron, existing.creation_time if existing else now, now))
 
 
 def delete_schedule() -> None:

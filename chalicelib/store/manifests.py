@@ -7,15 +7,80 @@ parent counts in one transaction, conditional on the manifest being as the push 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.store import keys, metadata
-from chalicelib.store.metadata import ConditionFailed, Item
+from chalicelib.store.metadata import ConditionFailed
 
-__all__ = ["ConditionFailed", "Item"]
+__all__ = ["ConditionFailed"]
 
 TRANSACTION_LIMIT = metadata.TRANSACTION_LIMIT
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """A stored manifest: its body (inline, or the S3 key of an oversized one) and what Harbor's API
+    shows of it as an artifact. A listing reads everything but the body."""
+
+    digest: str
+    media_type: str
+    size: int
+    artifact_id: int
+    created: str = ""
+    push_time: str = ""
+    pull_time: str | None = None
+    artifact_type: str | None = None
+    subject: str | None = None  # the digest an OCI referrer is about
+    blobs: list[str] = field(default_factory=list)  # config first, then layers
+    children: list[str] = field(default_factory=list)  # an index's manifests
+    type: str = "UNKNOWN"  # Harbor's artifact type: IMAGE, CHART, ...
+    artifact_size: int | None = None  # the manifest and what it references; None: the manifest's size
+    extra_attrs: str = "{}"  # JSON
+    annotations: str | None = None  # JSON; None when too large to sit beside the manifest: read the body
+    references: str = "[]"  # JSON: an index's children as Harbor lists them
+    parent_count: int = 0  # the indexes that list it
+    signature_of: str | None = None  # the digest a cosign signature signs
+    body: bytes | None = None
+    object_key: str | None = None
+
+
+_LISTED = tuple(f.name for f in dataclasses.fields(ManifestRecord) if f.name != "body")
+
+
+def _manifest(item: metadata.Item) -> ManifestRecord:
+    def text(name: str) -> str | None:
+        return item.get(name)
+
+    return ManifestRecord(
+        item["digest"], item["media_type"], int(item["size"]), int(item.get("artifact_id", 0)),
+        item.get("created", ""), item.get("push_time") or item.get("created", ""), text("pull_time"),
+        text("artifact_type"), text("subject"), list(item.get("blobs") or []), list(item.get("children") or []),
+        item.get("type", "UNKNOWN"), int(item["artifact_size"]) if "artifact_size" in item else None,
+        item.get("extra_attrs") or "{}", text("annotations"), item.get("references") or "[]",
+        int(item.get("parent_count") or 0), text("signature_of"),
+        bytes(item["body"]) if "body" in item else None, text("object_key"))
+
+
+def _manifest_item(name: str, record: ManifestRecord) -> metadata.Item:
+    return {**dataclasses.asdict(record), "PK": keys.repository(name), "SK": keys.manifest(record.digest),
+            "blobs": record.blobs or None, "children": record.children or None}
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    tag_id: int
+    name: str
+    digest: str
+    push_time: str
+
+
+@dataclass(frozen=True)
+class Referrer:
+    digest: str
+    artifact_type: str
+    descriptor: str  # its OCI descriptor, JSON
 
 
 def tag_target(name: str, tag: str) -> str | None:
@@ -24,23 +89,26 @@ def tag_target(name: str, tag: str) -> str | None:
     return item["digest"] if item else None
 
 
-def manifest(name: str, digest: str, *, consistent: bool = False) -> Item | None:
-    return metadata.get(keys.repository(name), keys.manifest(digest), consistent)
+def manifest(name: str, digest: str, *, consistent: bool = False) -> ManifestRecord | None:
+    item = metadata.get(keys.repository(name), keys.manifest(digest), consistent)
+    return _manifest(item) if item else None
 
 
-def manifests(name: str, digests: Iterable[str]) -> list[Item]:
+def manifests(name: str, digests: Iterable[str]) -> list[ManifestRecord]:
     """The manifests of these digests that exist (one BatchGet per 100)."""
-    return metadata.batch_get((keys.repository(name), keys.manifest(d)) for d in digests)
+    return [_manifest(i) for i in metadata.batch_get((keys.repository(name), keys.manifest(d)) for d in digests)]
 
 
-def iter_manifests(name: str, attributes: Iterable[str]) -> Iterator[Item]:
-    return metadata.iterate(keys.repository(name), keys.MANIFEST_PREFIX, attributes=attributes)
+def iter_manifests(name: str) -> Iterator[ManifestRecord]:
+    """Every manifest of the repository, without its body."""
+    return map(_manifest, metadata.iterate(keys.repository(name), keys.MANIFEST_PREFIX, attributes=_LISTED))
 
 
-def iter_tags(name: str) -> Iterator[Item]:
-    """Each tag of the repository in name order: `tag`, `digest`, `tag_id`, `updated`."""
+def iter_tags(name: str) -> Iterator[TagRecord]:
+    """Each tag of the repository in name order."""
     for item in metadata.iterate(keys.repository(name), keys.TAG_PREFIX, attributes=("digest", "tag_id", "updated")):
-        yield {**item, "tag": item["SK"][len(keys.TAG_PREFIX):]}
+        yield TagRecord(int(item.get("tag_id", 0)), item["SK"][len(keys.TAG_PREFIX):], item["digest"],
+                        item.get("updated", ""))
 
 
 def tag_page(name: str, limit: int, after: str | None) -> tuple[list[str], bool]:
@@ -50,20 +118,20 @@ def tag_page(name: str, limit: int, after: str | None) -> tuple[list[str], bool]
     return [i["SK"][len(keys.TAG_PREFIX):] for i in items], more is not None
 
 
-def referrers(name: str, subject: str) -> list[Item]:
-    """The referrer entries of a subject: `descriptor` (JSON) and `artifact_type`, and `digest`."""
+def referrers(name: str, subject: str) -> list[Referrer]:
+    """The referrer entries of a subject."""
     items, _ = metadata.query(keys.repository(name), keys.referrer(subject))
-    return [{**i, "digest": i["SK"].rsplit("#", 1)[1]} for i in items]
+    return [Referrer(i["SK"].rsplit("#", 1)[1], i.get("artifact_type", ""), i["descriptor"]) for i in items]
 
 
 @dataclass(frozen=True)
 class PushState:
     """What a push reads before it writes, in one BatchGet."""
 
-    manifest: Item | None
-    tags: dict[str, Item]  # the tag items that exist, by tag
-    catalog: Item | None
-    children: dict[str, Item]  # the child manifests that exist, by digest
+    manifest: ManifestRecord | None
+    tag_ids: dict[str, int]  # the ids of the tags that exist, by tag
+    repository_id: int | None  # None: the repository is new
+    children: dict[str, ManifestRecord]  # the child manifests that exist, by digest
     missing: list[str]  # referenced blobs and children the repository does not hold
 
 
@@ -75,43 +143,45 @@ def push_state(name: str, digest: str, tags: list[str], blob_digests: list[str],
     own = [(repo, keys.manifest(digest)), (keys.CATALOG, name), *((repo, keys.tag(tag)) for tag in tags)]
     found = {(i["PK"], i["SK"]): i for i in metadata.batch_get([*blobs, *children, *own], consistent=True)}
     missing = sorted(d for k, d in (blobs | children).items() if k not in found)
-    return PushState(found.get(own[0]), {tag: found[(repo, keys.tag(tag))] for tag in tags
-                                         if (repo, keys.tag(tag)) in found},
-                     found.get(own[1]), {d: found[k] for k, d in children.items() if k in found}, missing)
+    stored, catalog = found.get(own[0]), found.get(own[1])
+    tag_items = {tag: found[(repo, keys.tag(tag))] for tag in tags if (repo, keys.tag(tag)) in found}
+    return PushState(_manifest(stored) if stored else None,
+                     {tag: int(item["tag_id"]) for tag, item in tag_items.items() if "tag_id" in item},
+                     int(catalog["repository_id"]) if catalog and "repository_id" in catalog else None,
+                     {d: _manifest(found[k]) for k, d in children.items() if k in found}, missing)
 
 
 def new_artifact_id() -> int:
     return metadata.next_id("artifact")
 
 
-def write_push(name: str, digest: str, fields: Item, state: PushState, tags: list[str], now: str,
-               referrer: Item | None, new_children: list[str]) -> None:
-    """The manifest (`fields`), its tags, its referrer entry (`subject`, `descriptor`, `artifact_type`),
-    the catalog record (+1 artifact when new) and +1 on each new child's parent count, at once.
-    ConditionFailed when the manifest changed since `state` was read."""
+def write_push(name: str, record: ManifestRecord, state: PushState, tags: list[str], now: str,
+               referrer_descriptor: str | None, new_children: list[str]) -> None:
+    """The manifest, its tags, its referrer entry (when it has a subject), the catalog record (+1
+    artifact when new) and +1 on each new child's parent count, at once. ConditionFailed when the
+    manifest changed since `state` was read."""
     new = state.manifest is None
-    operations = [metadata.put_op({"PK": keys.repository(name), "SK": keys.manifest(digest), **fields},
-                                  if_absent=new, must_exist=not new),
-                  _catalog_op(name, state.catalog, now, 1 if new else 0)]
+    digest = record.digest
+    operations = [metadata.put_op(_manifest_item(name, record), if_absent=new, must_exist=not new),
+                  _catalog_op(name, state.repository_id, now, 1 if new else 0)]
     for tag in tags:
-        tag_id = (state.tags.get(tag) or {}).get("tag_id") or metadata.next_id("tag")
+        tag_id = state.tag_ids.get(tag) or metadata.next_id("tag")
         operations.append(metadata.put_op({"PK": keys.repository(name), "SK": keys.tag(tag), "digest": digest,
                                            "tag_id": tag_id, "updated": now}))
-    if referrer:
+    if record.subject and referrer_descriptor:
         operations.append(metadata.put_op({
-            "PK": keys.repository(name), "SK": keys.referrer(referrer["subject"], digest),
-            "descriptor": referrer["descriptor"], "artifact_type": referrer["artifact_type"]}))
+            "PK": keys.repository(name), "SK": keys.referrer(record.subject, digest),
+            "descriptor": referrer_descriptor, "artifact_type": record.artifact_type or ""}))
     room = TRANSACTION_LIMIT - len(operations)  # children that fit beside the manifest's own writes
     metadata.transact(operations + _parent_count_ops(name, new_children[:room], 1))
     for start in range(room, len(new_children), TRANSACTION_LIMIT):
         metadata.transact(_parent_count_ops(name, new_children[start:start + TRANSACTION_LIMIT], 1))
 
 
-def _catalog_op(name: str, catalog: Item | None, now: str, new_artifacts: int) -> metadata.Write:
-    repository_id = int(catalog["repository_id"]) if catalog and "repository_id" in catalog \
-        else metadata.next_id("repository")
+def _catalog_op(name: str, repository_id: int | None, now: str, new_artifacts: int) -> metadata.Write:
     return metadata.set_fields_op(keys.CATALOG, name, {"updated": now},
-                                  defaults={"created": now, "repository_id": repository_id},
+                                  defaults={"created": now,
+                                            "repository_id": repository_id or metadata.next_id("repository")},
                                   add={"artifact_count": new_artifacts})
 
 
@@ -126,18 +196,18 @@ def delete_tag(name: str, tag: str) -> None:
     metadata.delete(keys.repository(name), keys.tag(tag), must_exist=True)
 
 
-def delete_manifest(name: str, item: Item) -> None:
+def delete_manifest(name: str, record: ManifestRecord) -> None:
     """The manifest, the tags pointing to it, its referrer entry, -1 artifact in the catalog and -1 on
     each child's parent count. The first transaction deletes the manifest only if it is still there:
     of two concurrent deletes, one counts it out; the other gets ConditionFailed."""
-    digest, repo = item["digest"], keys.repository(name)
+    digest, repo = record.digest, keys.repository(name)
     tags, _ = metadata.query(repo, keys.TAG_PREFIX, attributes=["digest"])
     operations = [metadata.delete_op(repo, keys.manifest(digest), must_exist=True),
                   metadata.set_fields_op(keys.CATALOG, name, {}, add={"artifact_count": -1})]
     operations += [metadata.delete_op(t["PK"], t["SK"]) for t in tags if t["digest"] == digest]
-    if item.get("subject"):
-        operations.append(metadata.delete_op(repo, keys.referrer(item["subject"], digest)))
-    children = [c["digest"] for c in manifests(name, item.get("children") or [])]
+    if record.subject:
+        operations.append(metadata.delete_op(repo, keys.referrer(record.subject, digest)))
+    children = [c.digest for c in manifests(name, record.children)]
     operations += _parent_count_ops(name, children, -1)
     metadata.transact(operations[:TRANSACTION_LIMIT])
     for start in range(TRANSACTION_LIMIT, len(operations), TRANSACTION_LIMIT):

@@ -1,34 +1,34 @@
 """Scan-all executions: executions of kind `scan_all` (store/executions.py) whose tasks are the scans
-they queue (`total` once fanned out, `fanned_out`), read as a dict of their attributes; and the
-schedule's record at PK=SCANALL, SK=SCHEDULE (its deployed form is an EventBridge schedule)."""
+they queue (`total` and `fanned_out` once queued); and the schedule's record at PK=SCANALL,
+SK=SCHEDULE (its deployed form is an EventBridge schedule)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.store import executions, metadata
+from chalicelib.store.executions import ExecutionRecord
+
+__all__ = ["ExecutionRecord"]
 
 KIND = "scan_all"
 _SCHEDULE_KEY = ("SCANALL", "SCHEDULE")
 
 
-def _execution(record: executions.ExecutionRecord) -> dict[str, Any]:
-    return {"execution_id": str(record.execution_id), "trigger": record.trigger, "status": record.status,
-            "start_time": record.start_time, "end_time": record.end_time, **record.extra, **record.tasks,
-            "total": int(record.extra.get("total", 0))}
+@dataclass(frozen=True)
+class Schedule:
+    type: str  # Harbor's: Hourly, Daily, Weekly, Custom
+    cron: str
+    creation_time: str
+    update_time: str
 
 
-def get(execution_id: str) -> dict[str, Any] | None:
-    record = executions.get(KIND, int(execution_id))
-    return _execution(record) if record else None
-
-
-def latest(trigger: str = "Any") -> dict[str, Any] | None:
+def latest(trigger: str = "Any") -> ExecutionRecord | None:
     """The newest execution (of one trigger: Manual or Schedule)."""
     found = (r for r in executions.newest_first(KIND, page_size=1 if trigger == "Any" else 25)
              if trigger in ("Any", r.trigger))
-    record = next(found, None)
-    return _execution(record) if record else None
+    return next(found, None)
 
 
 def create(trigger: str) -> str:
@@ -54,13 +54,14 @@ def count(execution_id: str, counter: str) -> None:
     executions.count_task(KIND, int(execution_id), counter)
 
 
-def schedule() -> metadata.Item | None:
-    return metadata.get(*_SCHEDULE_KEY)
+def schedule() -> Schedule | None:
+    item = metadata.get(*_SCHEDULE_KEY)
+    return Schedule(item["type"], item["cron"], item["creation_time"], item["update_time"]) if item else None
 
 
-def put_schedule(kind: str, cron: str, creation_time: str, update_time: str) -> None:
-    metadata.put({"PK": _SCHEDULE_KEY[0], "SK": _SCHEDULE_KEY[1], "type": kind, "cron": cron,
-                  "creation_time": creation_time, "update_time": update_time})
+def put_schedule(saved: Schedule) -> None:
+    metadata.put({"PK": _SCHEDULE_KEY[0], "SK": _SCHEDULE_KEY[1], "type": saved.type, "cron": saved.cron,
+                  "creation_time": saved.creation_time, "update_time": saved.update_time})
 
 
 def delete_schedule() -> None:

@@ -5,28 +5,57 @@ is conditional on the version the writer read, so of two racing chunks one wins.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
-from chalicelib.store import keys, metadata
-from chalicelib.store.metadata import ConditionFailed, Item
+from chalicelib.store import keys, metadata, objects
+from chalicelib.store.metadata import ConditionFailed
 
-__all__ = ["ConditionFailed", "Item"]
+__all__ = ["ConditionFailed"]
 
-
-def create(upload_id: str, name: str, started: str, purge_at: int, hash_states: dict[str, bytes]) -> None:
-    metadata.put({"PK": keys.upload(upload_id), "SK": keys.UPLOAD, "name": name, "offset": 0, "version": 0,
-                  "etags": [], "pending": 0, "started": started, "purge_at": purge_at,
-                  **{f"hash_{a}": s for a, s in hash_states.items()}}, if_absent=True)
+_HASH = "hash_"
 
 
-def get(upload_id: str) -> Item | None:
-    return metadata.get(keys.upload(upload_id), keys.UPLOAD, consistent=True)
+@dataclass(frozen=True)
+class Session:
+    upload_id: str
+    name: str  # the repository
+    offset: int  # bytes received
+    version: int  # writes so far
+    multipart_id: str | None = None
+    etags: list[str] = field(default_factory=list)  # of the parts uploaded, in order
+    pending: int = 0  # bytes received but not yet in a part (in the pending object)
+    hash_states: dict[str, bytes] = field(default_factory=dict)  # by algorithm
+
+    @property
+    def data_key(self) -> str:
+        return objects.upload_key(self.upload_id, "data")
+
+    def pending_key(self, version: int | None = None) -> str:
+        return objects.upload_key(self.upload_id, f"pending-{self.version if version is None else version}")
 
 
-def advance(upload_id: str, read_version: int, fields: dict[str, Any]) -> None:
+def create(session: Session, started: str, purge_at: int) -> None:
+    metadata.put({"PK": keys.upload(session.upload_id), "SK": keys.UPLOAD, "name": session.name, "offset": 0,
+                  "version": 0, "etags": [], "pending": 0, "started": started, "purge_at": purge_at,
+                  **{f"{_HASH}{a}": s for a, s in session.hash_states.items()}}, if_absent=True)
+
+
+def get(upload_id: str) -> Session | None:
+    item = metadata.get(keys.upload(upload_id), keys.UPLOAD, consistent=True)
+    if item is None:
+        return None
+    return Session(upload_id, item["name"], int(item["offset"]), int(item["version"]), item.get("multipart_id"),
+                   list(item.get("etags", [])), int(item.get("pending", 0)),
+                   {k[len(_HASH):]: bytes(v) for k, v in item.items() if k.startswith(_HASH)})
+
+
+def advance(read_version: int, session: Session) -> None:
     """Write the session's new state; ConditionFailed when another writer changed it since
     `read_version` was read."""
-    metadata.set_fields(keys.upload(upload_id), keys.UPLOAD, fields, expected={"version": read_version})
+    metadata.set_fields(keys.upload(session.upload_id), keys.UPLOAD, {
+        "offset": session.offset, "version": session.version, "etags": session.etags, "pending": session.pending,
+        "multipart_id": session.multipart_id, **{f"{_HASH}{a}": s for a, s in session.hash_states.items()}},
+        expected={"version": read_version})
 
 
 def delete(upload_id: str) -> None:

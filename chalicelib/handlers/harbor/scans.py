@@ -36,11 +36,11 @@ def report_log(ctx: ApiContext, project_name: str, repository_name: str, referen
     return HttpResponse(200, {"Content-Type": "text/plain; charset=utf-8"}, logs.read(found))
 
 
-def _schedule_json(saved: dict[str, Any] | None) -> dict[str, Any]:
+def _schedule_json(saved: scan_all.Schedule | None) -> dict[str, Any]:
     if saved is None:
         return {}
-    return {"id": 1, "status": "Scheduled", "creation_time": saved["creation_time"],
-            "update_time": saved["update_time"], "schedule": {"type": saved["type"], "cron": saved["cron"]}}
+    return {"id": 1, "status": "Scheduled", "creation_time": saved.creation_time,
+            "update_time": saved.update_time, "schedule": {"type": saved.type, "cron": saved.cron}}
 
 
 def _schedule_body(ctx: ApiContext) -> tuple[str, str]:
