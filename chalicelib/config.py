@@ -13,6 +13,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str
@@ -56,6 +61,16 @@ class Settings:
     export_retention_seconds: int
     export_batch_artifacts: int
     export_inline_max_bytes: int
+    # The cache (store/cache.py): off when redis_url is empty. rediss:// for TLS; the AUTH token is read
+    # from the Secrets Manager secret named by redis_auth_secret.
+    redis_url: str
+    redis_auth_secret: str
+    cache_timeout_seconds: float  # per Redis call: past it, the table answers instead
+    cache_retry_seconds: float  # how long an unreachable Redis is left alone before it is tried again
+    cache_lease_ms: int  # how long the cache is trusted before the table's record of missed writes is read
+    cache_entry_ttl_seconds: int
+    # Pull bookkeeping (counts, times, audit records) is queued here and written in batches.
+    pull_queue_url: str
 
 
 @lru_cache(maxsize=1)
@@ -94,4 +109,11 @@ def settings() -> Settings:
         export_batch_artifacts=_int("EXPORT_BATCH_ARTIFACTS", 500),
         # A Lambda response carries 6 MB; JSON escaping of the body costs some of it.
         export_inline_max_bytes=_int("EXPORT_INLINE_MAX_BYTES", 4_000_000),
+        redis_url=os.environ.get("REDIS_URL", ""),
+        redis_auth_secret=os.environ.get("REDIS_AUTH_SECRET", ""),
+        cache_timeout_seconds=_float("CACHE_TIMEOUT_SECONDS", 0.25),
+        cache_retry_seconds=_float("CACHE_RETRY_SECONDS", 1.0),
+        cache_lease_ms=_int("CACHE_LEASE_MS", 2000),
+        cache_entry_ttl_seconds=_int("CACHE_ENTRY_TTL_SECONDS", 24 * 3600),
+        pull_queue_url=os.environ.get("PULL_QUEUE_URL", ""),
     )

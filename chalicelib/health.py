@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chalicelib.observability import logger
-from chalicelib.store import metadata, objects, queue
+from chalicelib.store import cache, metadata, objects, queue
 
 # Harbor's component names for what stands in for them: core is this API answering at all.
 CHECKS: dict[str, Callable[[], None]] = {
@@ -15,6 +15,8 @@ CHECKS: dict[str, Callable[[], None]] = {
     "registry": objects.check_bucket,  # S3 for the registry's storage
     "jobservice": queue.check,  # SQS for the job service's queue
 }
+# Redis, when the cache is on. Unhealthy here means slower, not down: the table answers meanwhile.
+CACHE_CHECK = ("redis", cache.check)
 
 
 def _status(name: str, check: Callable[[], None]) -> dict[str, str]:
@@ -29,6 +31,7 @@ def _status(name: str, check: Callable[[], None]) -> dict[str, str]:
 def report() -> dict[str, object]:
     """Harbor's OverallHealthStatus: unhealthy when any component is (three small calls, one after the
     other)."""
-    components = [_status(name, check) for name, check in CHECKS.items()]
+    checks = [*CHECKS.items(), *([CACHE_CHECK] if cache.enabled() else [])]
+    components = [_status(name, check) for name, check in checks]
     healthy = all(c["status"] == "healthy" for c in components)
     return {"status": "healthy" if healthy else "unhealthy", "components": components}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from chalicelib import events, labels
 from chalicelib.audit import subscribers as audit
 from chalicelib.auth import robots
-from chalicelib.registry import manifests
+from chalicelib.registry import pulls
 from chalicelib.scan import jobs
 
 
@@ -18,8 +18,8 @@ def _forget_project_robots(event: events.ProjectDeleted) -> None:
 SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
     events.ArtifactPushed: (audit.artifact_created, jobs.scan_on_push),
     events.ArtifactCopied: (audit.artifact_created,),
-    # The pull's audit record is written with its pull count and time, in one transaction.
-    events.ArtifactPulled: (manifests.record_pull,),
+    # Queued: the pull's audit record, count and time are written in batches (registry/pulls.py).
+    events.ArtifactPulled: (pulls.queue,),
     events.ArtifactDeleted: (audit.artifact_deleted,),
     events.TagCreated: (audit.tag_created,),
     events.TagDeleted: (audit.tag_deleted,),

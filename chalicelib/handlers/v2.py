@@ -35,11 +35,12 @@ def handle(request: HttpRequest) -> HttpResponse:
     if request.method not in _ACTIONS:
         raise DomainError("UNSUPPORTED", f"{request.method} is not supported here")
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
-    checked = auth.require_repository(principal, route.name, action)
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
-    if handler is None:
-        raise DomainError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
-    return handler(Call(request, route, principal, checked))
+    with service.reading(route.name, route.kind, route.ref):
+        checked = auth.require_repository(principal, route.name, action)
+        if handler is None:
+            raise DomainError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
+        return handler(Call(request, route, principal, checked))
 
 
 @dataclass

@@ -8,8 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib import clock, events
-from chalicelib.audit import log as audit
+from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, DomainError, TooLarge
 from chalicelib.registry import artifacts, blobs, formats
@@ -42,11 +41,12 @@ def resolve(name: str, reference: str) -> str:
 
 
 def get(name: str, reference: str, accept: list[str], *, with_body: bool) -> StoredManifest:
-    """At most two DynamoDB reads (tag, manifest) and no S3 call unless the manifest is oversized."""
-    digest = resolve(name, reference)
-    record = store.manifest(name, digest)
+    """From the cache when warm; else at most two DynamoDB reads (tag, manifest). No S3 call unless the
+    manifest is oversized."""
+    record = store.pulled(name, reference)
     if record is None:
         raise _unknown(reference)
+    digest = record.digest
     if not formats.accepts(accept, record.media_type):
         raise DomainError("MANIFEST_UNKNOWN", f"{record.media_type} found, but the Accept header "
                             "does not allow it", detail={"reference": reference})
@@ -197,14 +197,6 @@ def accessory_digests(name: str, digest: str) -> list[str]:
         if signed and signed.signature_of == digest:
             found.append(signature)
     return found
-
-
-def record_pull(pulled: events.ArtifactPulled) -> None:
-    """One transaction per pull: the audit record and its counter, the repository's pull count, the
-    artifact's pull time."""
-    resource = f"{pulled.repository}:{pulled.reference}"
-    store.record_pull(pulled.repository, pulled.digest, clock.iso(),
-                      audit.operations(pulled.project, "pull", "artifact", resource, pulled.username))
 
 
 class TagExists(Conflict):

@@ -3,12 +3,31 @@ through the registry's modules, then publishes what happened (chalicelib/events.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from chalicelib import events
 from chalicelib.projects import Project
 from chalicelib.registry import manifests, policies, records
 from chalicelib.registry.digests import is_digest
+from chalicelib.registry.names import project_of
+from chalicelib.store import cache
+from chalicelib.store import manifests as manifest_store
+from chalicelib.store.blobs import link_cache_key
+from chalicelib.store.projects import project_cache_key
+
+
+@contextmanager
+def reading(name: str, kind: str, reference: str) -> Iterator[None]:
+    """What a request on repository `name` will read from the cache, in one round trip: the project,
+    and the manifest or blob link its path names. Other requests read as they go."""
+    keys = [project_cache_key(project_of(name))]
+    if kind == "manifest":
+        keys.append(manifest_store.reference_cache_key(name, reference))
+    elif kind == "blob":
+        keys.append(link_cache_key(name, reference))
+    with cache.prefetched(keys):
+        yield
 
 
 def push_manifest(project: Project, name: str, reference: str, content_type: str, body: bytes,

@@ -50,15 +50,25 @@ def new_id() -> int:
         return _last_id
 
 
-def entry(project: Project, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
-    """The item of one record, in the shard its id picks."""
-    record_id = new_id()
-    op_time = clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
+def time_of(record_id: int) -> str:
+    """When the record with this id happened (its id holds the time)."""
+    return clock.iso(datetime.fromtimestamp((record_id >> 12) / 1000, UTC))
+
+
+def item(record_id: int, project_id: int, project_name: str, operation: str, resource_type: str, resource: str,
+         username: str) -> metadata.Item:
+    """The item of one record, in the shard its id picks. The same id always makes the same item, so a
+    record written twice is one record."""
+    op_time = time_of(record_id)
     sort_key = f"{op_time}#{record_id:020d}"
-    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project.project_id}",
-            "GSI1SK": sort_key, "id": record_id, "project": project.name, "project_id": project.project_id,
+    return {"PK": f"AUDIT#{record_id % SHARDS}", "SK": sort_key, "GSI1PK": f"AUDITP#{project_id}",
+            "GSI1SK": sort_key, "id": record_id, "project": project_name, "project_id": project_id,
             "operation": operation, "resource_type": resource_type, "resource": resource,
             "username": username or "anonymous", "op_time": op_time}
+
+
+def entry(project: Project, operation: str, resource_type: str, resource: str, username: str) -> metadata.Item:
+    return item(new_id(), project.project_id, project.name, operation, resource_type, resource, username)
 
 
 def counter_key(item: metadata.Item) -> tuple[str, str]:
@@ -67,7 +77,7 @@ def counter_key(item: metadata.Item) -> tuple[str, str]:
 
 
 def operations(project: Project, operation: str, resource_type: str, resource: str,
-               username: str) -> list[dict[str, object]]:
+               username: str) -> list[metadata.Write]:
     """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
     record's shard, so totals are read, never counted."""
     item = entry(project, operation, resource_type, resource, username)

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chalicelib.store import keys, metadata
+from chalicelib.store import cache, keys, metadata
+from chalicelib.store.manifests import repository_scope
 from chalicelib.store.metadata import ConditionFailed
 
 __all__ = ["ConditionFailed"]
 
 
+def link_cache_key(name: str, digest: str) -> cache.Key:
+    return cache.Key(repository_scope(name), f"blob:{name}:{digest}")
+
+
 def linked_size(name: str, digest: str) -> int | None:
-    """Size of the blob when it is linked into the repository."""
-    item = metadata.get(keys.repository(name), keys.blob(digest))
-    return int(item["size"]) if item else None
+    """Size of the blob when it is linked into the repository (through the cache: store/manifests.py)."""
+    def read() -> int | None:
+        item = metadata.get(keys.repository(name), keys.blob(digest), consistent=True)
+        return int(item["size"]) if item else None
+
+    return cache.read(link_cache_key(name, digest), read, str, int)
 
 
 def linked_sizes(name: str, digests: Iterable[str]) -> dict[str, int]:
@@ -30,6 +38,7 @@ def link(name: str, digest: str, size: int, now: str) -> None:
 def unlink(name: str, digest: str) -> None:
     """ConditionFailed when the blob is not linked."""
     metadata.delete(keys.repository(name), keys.blob(digest), must_exist=True)
+    cache.invalidate([repository_scope(name)])
 
 
 def stored_size(digest: str) -> int | None:

@@ -3,15 +3,21 @@ a manifest at SK=MANIFEST#<digest> (its body inline, or an S3 key when oversized
 (the digest it points to), a referrer entry at SK=REFERRER#<subject>#<digest> (its OCI descriptor).
 A push writes its manifest, tags, referrer entry, the repository's catalog record and its children's
 parent counts in one transaction, conditional on the manifest being as the push read it.
+
+A pull reads the manifest a reference names, and a blob's link, through the cache (store/cache.py)
+under the scope `repo:<name>`, which every write to the repository's manifests, tags and links
+invalidates.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from chalicelib.store import keys, metadata
+from chalicelib.store import cache, keys, metadata
 from chalicelib.store.metadata import ConditionFailed
 
 __all__ = ["ConditionFailed"]
@@ -63,6 +69,22 @@ def _manifest(item: metadata.Item) -> ManifestRecord:
         bytes(item["body"]) if "body" in item else None, text("object_key"))
 
 
+def repository_scope(name: str) -> str:
+    return f"repo:{name}"
+
+
+def _encoded(record: ManifestRecord) -> str:
+    fields = dataclasses.asdict(record)
+    fields["body"] = base64.b64encode(record.body).decode() if record.body is not None else None
+    return json.dumps(fields)
+
+
+def _decoded(raw: str) -> ManifestRecord:
+    fields = json.loads(raw)
+    body = fields.pop("body")
+    return ManifestRecord(**fields, body=base64.b64decode(body) if body is not None else None)
+
+
 def _manifest_item(name: str, record: ManifestRecord) -> metadata.Item:
     return {**dataclasses.asdict(record), "PK": keys.repository(name), "SK": keys.manifest(record.digest),
             "blobs": record.blobs or None, "children": record.children or None}
@@ -83,10 +105,24 @@ class Referrer:
     descriptor: str  # its OCI descriptor, JSON
 
 
-def tag_target(name: str, tag: str) -> str | None:
+def tag_target(name: str, tag: str, *, consistent: bool = False) -> str | None:
     """The digest a tag points to."""
-    item = metadata.get(keys.repository(name), keys.tag(tag))
+    item = metadata.get(keys.repository(name), keys.tag(tag), consistent)
     return item["digest"] if item else None
+
+
+def reference_cache_key(name: str, reference: str) -> cache.Key:
+    return cache.Key(repository_scope(name), f"ref:{name}:{reference}")
+
+
+def pulled(name: str, reference: str) -> ManifestRecord | None:
+    """The manifest a tag or a digest names, as a pull reads it: through the cache, else a read of the
+    tag and one of the manifest."""
+    def read() -> ManifestRecord | None:
+        digest = reference if ":" in reference else tag_target(name, reference, consistent=True)
+        return manifest(name, digest, consistent=True) if digest else None
+
+    return cache.read(reference_cache_key(name, reference), read, _encoded, _decoded)
 
 
 def manifest(name: str, digest: str, *, consistent: bool = False) -> ManifestRecord | None:
@@ -176,6 +212,7 @@ def write_push(name: str, record: ManifestRecord, state: PushState, tags: list[s
     metadata.transact(operations + _parent_count_ops(name, new_children[:room], 1))
     for start in range(room, len(new_children), TRANSACTION_LIMIT):
         metadata.transact(_parent_count_ops(name, new_children[start:start + TRANSACTION_LIMIT], 1))
+    cache.invalidate([repository_scope(name)])
 
 
 def _catalog_op(name: str, repository_id: int | None, now: str, new_artifacts: int) -> metadata.Write:
@@ -194,6 +231,7 @@ def _parent_count_ops(name: str, children: list[str], delta: int) -> list[metada
 def delete_tag(name: str, tag: str) -> None:
     """ConditionFailed when there is no such tag."""
     metadata.delete(keys.repository(name), keys.tag(tag), must_exist=True)
+    cache.invalidate([repository_scope(name)])
 
 
 def delete_manifest(name: str, record: ManifestRecord) -> None:
@@ -212,19 +250,11 @@ def delete_manifest(name: str, record: ManifestRecord) -> None:
     metadata.transact(operations[:TRANSACTION_LIMIT])
     for start in range(TRANSACTION_LIMIT, len(operations), TRANSACTION_LIMIT):
         metadata.transact(operations[start:start + TRANSACTION_LIMIT])
-
-
-def record_pull(name: str, digest: str, now: str, also: list[metadata.Write]) -> None:
-    """+1 on the repository's pull count and the artifact's pull time, with the operations `also`
-    (the pull's audit record), at once."""
-    metadata.transact([
-        *also,
-        metadata.set_fields_op(keys.CATALOG, name, {}, add={"pull_count": 1}, must_exist=True),
-        metadata.set_fields_op(keys.repository(name), keys.manifest(digest), {"pull_time": now}, must_exist=True),
-    ])
+    cache.invalidate([repository_scope(name)])
 
 
 def create_tag(name: str, tag: str, digest: str, now: str) -> None:
     """ConditionFailed when the tag exists."""
     metadata.put({"PK": keys.repository(name), "SK": keys.tag(tag), "digest": digest,
                   "tag_id": metadata.next_id("tag"), "updated": now}, if_absent=True)
+    cache.invalidate([repository_scope(name)])

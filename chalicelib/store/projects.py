@@ -5,16 +5,21 @@ list pages with a Query), a pointer PK=PROJECTID#<id> (store/named.py); each mem
 SK=MEMBER#<user_id> and, for "my projects", PK=MEMBERSHIP#<user_id>, SK=<project id>.
 Everything scoped to a project is keyed by its id, never its name: a project created later under a
 deleted one's name inherits nothing of it. The creator becomes the first projectAdmin, as in Harbor.
+
+A pull reads the project and the caller's role through the cache (store/cache.py): the project under
+the scope `project:<name>`, roles under `members:<id>`; each write here invalidates its scope.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from chalicelib import clock
 from chalicelib.errors import Conflict
-from chalicelib.store import metadata
+from chalicelib.store import cache, metadata
 from chalicelib.store.named import Named
 
 PROJECTS = "PROJECTS"
@@ -58,9 +63,26 @@ def _project(item: metadata.Item) -> Project:
                    item["owner_name"], item["creation_time"], item.get("update_time", ""), dict(item["metadata"]))
 
 
-def get_project(name: str) -> Project | None:
-    item = _NAMED.get(PROJECTS, name)
+def _project_scope(name: str) -> str:
+    return f"project:{name}"
+
+
+def _members_scope(project_id: int) -> str:
+    return f"members:{project_id}"
+
+
+def project_cache_key(name: str) -> cache.Key:
+    return cache.Key(_project_scope(name), f"project:{name}")
+
+
+def _read_project(name: str) -> Project | None:
+    item = _NAMED.get(PROJECTS, name, consistent=True)
     return _project(item) if item else None
+
+
+def get_project(name: str) -> Project | None:
+    return cache.read(project_cache_key(name), lambda: _read_project(name),
+                      lambda p: json.dumps(dataclasses.asdict(p)), lambda raw: Project(**json.loads(raw)))
 
 
 def get_project_by_id(project_id: int) -> Project | None:
@@ -92,10 +114,12 @@ def update_project(project: Project, meta: dict[str, str]) -> None:
     merged = {**project.metadata, **meta}
     metadata.set_fields(PROJECTS, project.name, {"metadata": merged, "public": merged.get("public") == "true",
                                                  "update_time": clock.iso()})
+    cache.invalidate([_project_scope(project.name)])
 
 
 def delete_metadata(project: Project, key: str) -> None:
     metadata.set_fields(PROJECTS, project.name, {"update_time": clock.iso()}, remove=[f"metadata.{key}"])
+    cache.invalidate([_project_scope(project.name)])
 
 
 def delete_project(project: Project) -> None:
@@ -106,6 +130,7 @@ def delete_project(project: Project) -> None:
     metadata.batch_delete([(f"MEMBERSHIP#{m.user_id}", _membership_sk(project.project_id)) for m in members]
                           + [(i["PK"], i["SK"]) for i in metadata.iterate(_partition(project.project_id),
                                                                           attributes=())])
+    cache.invalidate([_project_scope(project.name), _members_scope(project.project_id)])
 
 
 def remove_memberships(user_id: int) -> None:
@@ -113,6 +138,7 @@ def remove_memberships(user_id: int) -> None:
     items, _ = metadata.query(f"MEMBERSHIP#{user_id}")
     metadata.batch_delete([(_partition(int(i["SK"])), f"MEMBER#{user_id}") for i in items]
                           + [(i["PK"], i["SK"]) for i in items])
+    cache.invalidate(_members_scope(int(i["SK"])) for i in items)
 
 
 def iter_projects(*, descending: bool = False) -> Iterator[Project]:
@@ -166,9 +192,13 @@ def _member(project_id: int, item: metadata.Item) -> Member:
 
 
 def role_of(project: Project, user_id: int) -> int | None:
-    """The user's role in the project, None for a non-member. One read."""
-    item = metadata.get(_partition(project.project_id), f"MEMBER#{user_id}")
-    return int(item["role_id"]) if item else None
+    """The user's role in the project, None for a non-member (kept in the cache as 0). One read."""
+    def read() -> int:
+        item = metadata.get(_partition(project.project_id), f"MEMBER#{user_id}", consistent=True)
+        return int(item["role_id"]) if item else 0
+
+    key = cache.Key(_members_scope(project.project_id), f"role:{project.project_id}:{user_id}")
+    return cache.read(key, read, str, int) or None
 
 
 def roles_in(user_id: int, selected: list[Project]) -> dict[int, int]:
@@ -183,6 +213,7 @@ def add_member(project: Project, user_id: int, username: str, role_id: int) -> M
         metadata.transact(_member_ops(project, member_id, user_id, username, role_id))
     except metadata.ConditionFailed as error:
         raise MemberExists(username, project.name) from error
+    cache.invalidate([_members_scope(project.project_id)])
     return Member(member_id, project.project_id, user_id, username, role_id)
 
 
@@ -198,8 +229,10 @@ def set_member_role(member: Member, role_id: int) -> None:
         metadata.set_fields_op(f"MEMBERSHIP#{member.user_id}", _membership_sk(member.project_id),
                                {"role_id": role_id}, must_exist=True),
     ])
+    cache.invalidate([_members_scope(member.project_id)])
 
 
 def remove_member(member: Member) -> None:
     metadata.transact([metadata.delete_op(_partition(member.project_id), f"MEMBER#{member.user_id}"),
                        metadata.delete_op(f"MEMBERSHIP#{member.user_id}", _membership_sk(member.project_id))])
+    cache.invalidate([_members_scope(member.project_id)])

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chalicelib import clock
-from chalicelib.store import keys, metadata
+from chalicelib.store import cache, keys, manifests, metadata
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,4 @@ def delete_repository(name: str) -> None:
                           for i in metadata.iterate(keys.repository(name), keys.LABEL_PREFIX,
                                                     attributes=("label_id", "digest")))
     metadata.batch_delete((i["PK"], i["SK"]) for i in metadata.iterate(keys.repository(name), attributes=()))
+    cache.invalidate([manifests.repository_scope(name)])

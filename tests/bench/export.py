@@ -31,7 +31,8 @@ from chalicelib.scan.severity import GENERIC
 from chalicelib.store import export_executions as executions
 from chalicelib.store import metadata, objects
 from infra import emulator, functions, gateway, resources
-from tests.bench.measure import InProcessClient, counting
+from tests.bench.measure import InProcessClient
+from tests.support.aws_calls import counting
 
 REPOSITORIES, PER_REPOSITORY, PER_ARTIFACT, RECORDS = 100, 100, 50, 1000
 SEVERITIES = ["Critical", "High", "Medium", "Low", "Unknown"]

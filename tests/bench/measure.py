@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: the in-process stack under moto, AWS call counting, latency rows."""
+"""Shared by the benchmarks: the in-process stack under moto, latency rows (AWS calls: tests/support/aws_calls.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from moto import mock_aws
 
 from chalicelib import aws, bootstrap
 from infra import emulator, gateway, resources
+from tests.support.aws_calls import AwsUsage, counting
 
 ADMIN_BASIC = "Basic " + base64.b64encode(b"admin:Harbor12345").decode()
 
@@ -42,43 +42,6 @@ class InProcessClient:
     def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
         sent = [("Host", "bench.local"), ("Authorization", self.authorization), *(headers or {}).items()]
         return self.gateway.invoke(method, path, sent, body)
-
-
-@dataclass
-class AwsUsage:
-    """AWS calls made while a block ran: count by service.operation (and key kind for GetItem), the
-    DynamoDB items they read, and the seconds spent waiting for them (the emulator's time, not ours)."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    items_read: int = 0
-    seconds: float = 0.0
-
-
-@contextmanager
-def counting() -> Iterator[AwsUsage]:
-    usage = AwsUsage()
-
-    def before(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        label = f"{model.service_model.service_name}.{model.name}"
-        if model.name == "GetItem":
-            label += f"({params['Key']['PK']['S'].split('#')[0]})"
-        usage.calls[label] += 1
-        context["bench_started"] = time.perf_counter()
-
-    def after(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        usage.seconds += time.perf_counter() - context.pop("bench_started", time.perf_counter())
-        usage.items_read += int(parsed.get("ScannedCount", parsed.get("Count", 1 if "Item" in parsed else 0)))
-
-    clients = [aws.client(service) for service in ("dynamodb", "s3", "ssm")]
-    for client in clients:
-        client.meta.events.register("before-parameter-build", before)
-        client.meta.events.register("after-call", after)
-    try:
-        yield usage
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-parameter-build", before)
-            client.meta.events.unregister("after-call", after)
 
 
 def print_header() -> None:

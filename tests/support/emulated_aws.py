@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from chalicelib import aws
 from chalicelib.auth import tokens
+from chalicelib.store import cache
 from infra import emulator, functions, resources, snapshot
 
 
@@ -81,6 +82,7 @@ class EmulatedAws:
             for url in queues:
                 sqs.purge_queue(QueueUrl=url)
         aws.reset()
+        cache.reset()
         tokens.forget_signing_key()
 
     def _stop_executions(self) -> None:

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from chalicelib import aws
+from chalicelib.store import cache
 from infra import functions, gateway, resources
 from tests.support.client import Client
 from tests.support.emulated_aws import EmulatedAws
+from tests.support.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,6 +58,12 @@ def own_emulator(emulators: Emulators) -> None:
 
 
 @pytest.fixture
+def local_functions(stack: resources.Context) -> functions.LocalFunctions:
+    """The template's functions in-process: `drain()` delivers what the queues hold (pull bookkeeping)."""
+    return functions.LocalFunctions(stack)
+
+
+@pytest.fixture
 def worker(stack: resources.Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> functions.LocalFunctions:
     """The template's functions run in-process: `worker.drain()` runs the queued jobs (scans) now.
     trivy's DB is the offline fixture DB, put into S3 by the DB refresh job."""
@@ -76,3 +84,28 @@ def shared_gateway() -> gateway.Gateway:
 def client(stack: None, shared_gateway: gateway.Gateway) -> Client:
     shared_gateway.enforce_limits = False
     return Client(shared_gateway)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cached(stack: resources.Context, redis_server: RedisServer,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[RedisServer]:
+    """The cache on, on an empty redis-server of the session's own. Timeouts are long: a test that
+    counts cache hits must not see a slow answer on a busy machine as Redis being down."""
+    if redis_server.process is None:  # a test killed it
+        redis_server.start()
+    redis_server.client().flushall()
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    monkeypatch.setenv("CACHE_TIMEOUT_SECONDS", "10")
+    aws.reset()
+    cache.reset()
+    yield redis_server
+    redis_server.thaw()  # a test that froze it and failed
+    cache.reset()

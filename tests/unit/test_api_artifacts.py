@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.auth import users
+from infra.functions import LocalFunctions
 from tests.support.client import Client, api
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, Image, make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image, upload_blob
@@ -200,7 +201,7 @@ def test_copy_needs_pull_on_the_source(client: Client) -> None:
     assert client.request("GET", "/v2/mine/stolen/manifests/v1").status == 404
 
 
-def test_pulls_count_and_set_the_pull_time(client: Client) -> None:
+def test_pulls_count_and_set_the_pull_time(client: Client, local_functions: LocalFunctions) -> None:
     image = make_image("pulled")
     push_image(client, "library/app", "v1", image)
     assert api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()["pull_time"] == (
@@ -208,6 +209,7 @@ def test_pulls_count_and_set_the_pull_time(client: Client) -> None:
     client.request("HEAD", "/v2/library/app/manifests/v1")  # not a pull
     for _ in range(3):
         client.request("GET", "/v2/library/app/manifests/v1")
+    local_functions.drain()  # the pulls' bookkeeping is written in batches
     assert api(client, "GET", "/projects/library/repositories/app").json()["pull_count"] == 3
     pulled_at = api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()["pull_time"]
     assert pulled_at.startswith("20") and pulled_at.endswith("Z")

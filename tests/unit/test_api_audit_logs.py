@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.auth import users
+from infra.functions import LocalFunctions
 from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
@@ -14,7 +15,7 @@ def _operations(client: Client, path: str = "/audit-logs", **kwargs) -> list[tup
     return [(r["operation"], r["resource_type"], r["resource"], r["username"]) for r in reply.json()]
 
 
-def test_each_operation_writes_one_record_newest_first(client: Client) -> None:
+def test_each_operation_writes_one_record_newest_first(client: Client, local_functions: LocalFunctions) -> None:
     image = make_image("audited")
     push_image(client, "library/app", "v1", image)
     client.request("HEAD", "/v2/library/app/manifests/v1")  # not a pull
@@ -31,6 +32,7 @@ def test_each_operation_writes_one_record_newest_first(client: Client) -> None:
     push_image(client, "library/gone", "v1", gone)
     client.request("DELETE", f"/v2/library/gone/manifests/{make_image('x').digest}")  # unknown: no record
     api(client, "DELETE", "/projects/library/repositories/gone/artifacts/v1")
+    local_functions.drain()  # pulls are recorded in batches
     assert _operations(client) == [
         ("delete", "artifact", f"library/gone:{gone.digest}", "admin"),
         ("create", "artifact", "library/gone:v1", "admin"),
@@ -50,11 +52,12 @@ def test_each_operation_writes_one_record_newest_first(client: Client) -> None:
     assert first["op_time"].endswith("Z")
 
 
-def test_audit_queries_paging_and_project_logs(client: Client) -> None:
+def test_audit_queries_paging_and_project_logs(client: Client, local_functions: LocalFunctions) -> None:
     for index in range(3):
         push_image(client, "library/app", f"v{index}", make_image(f"q{index}"))
     for _ in range(2):
         client.request("GET", "/v2/library/app/manifests/v0")
+    local_functions.drain()  # pulls are recorded in batches
     listed = api(client, "GET", "/audit-logs?page=2&page_size=2")
     assert listed.header("X-Total-Count") == "5" and len(listed.json()) == 2
     pulls = api(client, "GET", "/audit-logs?q=operation%3Dpull")

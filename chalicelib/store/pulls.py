@@ -1,0 +1,117 @@
+"""Pull bookkeeping off the request path: a pull sends one message to the pull queue (SQS); the pull
+recorder (functions/pulls.py) writes a batch of them at once.
+
+A pull's message carries its audit record's id, made when it was answered, so the record is the same
+item however often the message is delivered. The record is also the proof that the pull was counted:
+each repository's share of a batch is one transaction that puts its records (only if absent), adds to
+the repository's pull count and to the audit counters, and sets each artifact's pull time. A message
+delivered again finds its record there; the transaction is then redone without it. Hence exact counts,
+with at-least-once delivery, and one write per artifact and per repository per batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from chalicelib.aws import client
+from chalicelib.config import settings
+from chalicelib.store import audit, keys, metadata
+
+
+@dataclass(frozen=True)
+class Pull:
+    record_id: int  # the audit record's id; it holds the pull's time
+    project_id: int
+    project: str
+    repository: str
+    reference: str
+    digest: str
+    username: str
+
+    @property
+    def audit_item(self) -> metadata.Item:
+        return audit.item(self.record_id, self.project_id, self.project, "pull", "artifact",
+                          f"{self.repository}:{self.reference}", self.username)
+
+
+def new_pull(project_id: int, project: str, repository: str, reference: str, digest: str, username: str) -> Pull:
+    """A pull being answered now."""
+    return Pull(audit.new_id(), project_id, project, repository, reference, digest, username)
+
+
+def send(pull: Pull) -> None:
+    client("sqs").send_message(QueueUrl=settings().pull_queue_url, MessageBody=json.dumps(asdict(pull)))
+
+
+def parse(body: str) -> Pull:
+    return Pull(**json.loads(body))
+
+
+# Per transaction, at most: 40 records, 40 pull times, one counter per audit shard, the pull count.
+_PULLS_PER_TRANSACTION = 40
+assert 2 * _PULLS_PER_TRANSACTION + audit.SHARDS + 1 <= metadata.TRANSACTION_LIMIT
+
+
+def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:
+    """The pulls of each repository (a message delivered twice in one batch counts once)."""
+    grouped: dict[str, list[Pull]] = {}
+    for pull in {p.record_id: p for p in pulls}.values():
+        grouped.setdefault(pull.repository, []).append(pull)
+    return grouped
+
+
+def record(repository: str, pulls: list[Pull]) -> None:
+    """Write one repository's pulls of a batch (see the module's docstring). A repository or an artifact
+    deleted meanwhile is left out; the pulls' audit records are still written."""
+    for start in range(0, len(pulls), _PULLS_PER_TRANSACTION):
+        _record_chunk(repository, pulls[start:start + _PULLS_PER_TRANSACTION])
+
+
+def _record_chunk(repository: str, pulls: list[Pull]) -> None:
+    for _ in range(3):  # each retry drops what a delivery before this one already wrote
+        pending = _not_yet_recorded(pulls)
+        if not pending:
+            return
+        try:
+            metadata.transact(_writes(repository, pending, *_targets(repository, pending)))
+            return
+        except metadata.ConditionFailed:
+            continue
+    raise RuntimeError(f"the pulls of {repository} could not be recorded: their targets keep changing")
+
+
+def _not_yet_recorded(pulls: list[Pull]) -> list[Pull]:
+    items = [p.audit_item for p in pulls]
+    present = {(i["PK"], i["SK"]) for i in metadata.batch_get(((i["PK"], i["SK"]) for i in items), attributes=[],
+                                                               consistent=True)}
+    return [p for p, i in zip(pulls, items, strict=True) if (i["PK"], i["SK"]) not in present]
+
+
+def _targets(repository: str, pulls: Iterable[Pull]) -> tuple[bool, set[str]]:
+    """Whether the repository is still in the catalog, and which of the pulled artifacts are still there."""
+    digests = {p.digest for p in pulls}
+    found = metadata.batch_get([(keys.CATALOG, repository), *((keys.repository(repository), keys.manifest(d))
+                                                               for d in digests)], attributes=[], consistent=True)
+    present = {(i["PK"], i["SK"]) for i in found}
+    return ((keys.CATALOG, repository) in present,
+            {d for d in digests if (keys.repository(repository), keys.manifest(d)) in present})
+
+
+def _writes(repository: str, pulls: list[Pull], listed: bool, artifacts: set[str]) -> list[metadata.Write]:
+    writes: list[metadata.Write] = [metadata.put_op(p.audit_item, if_absent=True) for p in pulls]
+    counters = Counter(audit.counter_key(p.audit_item) for p in pulls)
+    writes += [metadata.set_fields_op(pk, sk, {}, add={"records": n}) for (pk, sk), n in counters.items()]
+    if listed:
+        writes.append(metadata.set_fields_op(keys.CATALOG, repository, {}, add={"pull_count": len(pulls)},
+                                             must_exist=True))
+    last_pulled: dict[str, int] = {}
+    for pull in pulls:
+        if pull.digest in artifacts:
+            last_pulled[pull.digest] = max(last_pulled.get(pull.digest, 0), pull.record_id)
+    writes += [metadata.set_fields_op(keys.repository(repository), keys.manifest(digest),
+                                      {"pull_time": audit.time_of(record_id)}, must_exist=True)
+               for digest, record_id in last_pulled.items()]
+    return writes

@@ -1,0 +1,105 @@
+"""Pull bookkeeping off the request path (chalicelib/store/pulls.py): a pull writes nothing to the table;
+the pull recorder writes counts, times and audit records in batches, exact after the flush even when a
+batch is delivered again or a flush stops halfway."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+
+from infra.functions import LocalFunctions
+from infra.resources import Context
+from tests.support.aws_calls import counting
+from tests.support.client import Client, api
+from tests.support.images import make_image
+from tests.support.oci import push_image
+
+_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
+def _pull_count(client: Client, name: str) -> int:
+    return api(client, "GET", f"/projects/library/repositories/{name}").json()["pull_count"]
+
+
+def _pull_records(client: Client) -> int:
+    return int(api(client, "GET", "/audit-logs?q=operation%3Dpull").header("X-Total-Count"))
+
+
+def test_a_pull_is_answered_without_writing_to_the_table(client: Client, local_functions: LocalFunctions) -> None:
+    push_image(client, "library/app", "v1", make_image("no writes"))
+    with counting() as usage:
+        assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+    assert not [call for call in usage.calls if call.split(".")[-1].split("(")[0] in _WRITES], usage.calls
+    assert usage.calls["sqs.SendMessage"] == 1
+    assert _pull_records(client) == 0  # not yet written
+    local_functions.drain()
+    assert (_pull_count(client, "app"), _pull_records(client)) == (1, 1)
+
+
+def test_concurrent_pulls_are_counted_exactly_once_each(client: Client, local_functions: LocalFunctions) -> None:
+    push_image(client, "library/app", "v1", make_image("popular"))
+    push_image(client, "library/other", "v1", make_image("other"))
+    token = client.request("GET", "/service/token?scope=repository:library/app:pull").json()["token"]
+
+    def pull(index: int) -> int:
+        name = "app" if index % 4 else "other"
+        return client.request("GET", f"/v2/library/{name}/manifests/v1", token=token if name == "app" else None,
+                              auth=None if name == "app" else ("admin", "Harbor12345")).status
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(pull, range(200))) == {200}
+    local_functions.drain()
+    assert (_pull_count(client, "app"), _pull_count(client, "other"), _pull_records(client)) == (150, 50, 200)
+    artifact = api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()
+    assert artifact["pull_time"] > artifact["push_time"]
+
+
+def _receive_all(queue_url: str, region: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=region)
+    received: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        received += batch
+    return received
+
+
+def _as_lambda_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                         "eventSource": "aws:sqs"} for m in messages]}
+
+
+def test_a_batch_written_halfway_or_delivered_again_still_counts_each_pull_once(
+        client: Client, local_functions: LocalFunctions, stack: Context) -> None:
+    push_image(client, "library/app", "v1", make_image("redelivered"))
+    push_image(client, "library/other", "v1", make_image("other"))
+    for name in ("app", "app", "other", "app", "other"):
+        assert client.request("GET", f"/v2/library/{name}/manifests/v1").status == 200
+    queue_url = stack.resolve({"Ref": "PullQueue"})
+    messages = _receive_all(queue_url, stack.region)
+    assert len(messages) == 5
+    # A flush that wrote part of its batch and stopped, and one that wrote all of it but whose
+    # messages were never acknowledged: all five come back.
+    local_functions.invoke("PullRecorderFunction", _as_lambda_event(messages[:2]))
+    local_functions.invoke("PullRecorderFunction", _as_lambda_event(messages))
+    sqs = boto3.client("sqs", region_name=stack.region)
+    for message in messages:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                      VisibilityTimeout=0)
+    local_functions.drain()
+    assert (_pull_count(client, "app"), _pull_count(client, "other"), _pull_records(client)) == (3, 2, 5)
+
+
+def test_a_pull_of_an_artifact_deleted_before_the_flush_is_audited_without_reviving_it(
+        client: Client, local_functions: LocalFunctions) -> None:
+    image = make_image("deleted")
+    push_image(client, "library/app", "v1", image)
+    push_image(client, "library/app", "v2", make_image("kept"))
+    assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+    assert client.request("DELETE", f"/v2/library/app/manifests/{image.digest}").status == 202
+    local_functions.drain()
+    assert _pull_records(client) == 1
+    assert _pull_count(client, "app") == 1
+    assert client.request("GET", f"/v2/library/app/manifests/{image.digest}").status == 404
+    listed = api(client, "GET", "/projects/library/repositories/app/artifacts").json()
+    assert [a["tags"][0]["name"] for a in listed] == ["v2"]
