@@ -6,6 +6,13 @@ began: two requests at once can both pass a condition meant to let one through, 
 silently undoes writes that other requests made meanwhile. DynamoDB itself applies each request
 atomically. `serialize_dynamodb()` gives the emulator that guarantee by running one DynamoDB request
 at a time (the local stack and the in-process tests both call it); the registry's code is unchanged.
+With requests one at a time, a failed transaction is rolled back by putting back copies of the items
+it names, taken before it began: the copy of the whole table moto takes for every transaction made a
+transaction cost as much as the table is large (a fifth of the local stack's time under a pull load
+whose bookkeeping wrote a few thousand audit records).
+
+`bounded_queue_costs()`: moto's SQS checks each received message's retention by computing every
+attribute of its queue, counting its messages among them, so a receive cost the square of the backlog.
 
 `forget_model_instances()` stops moto from keeping every model object it ever made: its BaseModel
 appends each new instance to a class-level list, emptied only by a reset. DynamoDB deep-copies the whole
@@ -18,6 +25,7 @@ its state (infra/snapshot.py) are taken only when something changed.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import threading
@@ -37,16 +45,65 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def serialize_dynamodb() -> None:
-    """Wrap every public operation of moto's DynamoDB backend in one lock (idempotent)."""
+    """Wrap every public operation of moto's DynamoDB backend in one lock, and roll failed transactions
+    back item by item (idempotent)."""
     global _applied
     if _applied:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
 
+    DynamoDBBackend.transact_write_items = _item_rollback(DynamoDBBackend.transact_write_items)
+    Table.__deepcopy__ = lambda table, memo: table  # moto's whole-table rollback copy: see _item_rollback
     for name, member in list(vars(DynamoDBBackend).items()):
         if callable(member) and not name.startswith("_"):
             setattr(DynamoDBBackend, name, _serialized(member))
     _applied = True
+
+
+def _item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
+    """Copies of the items a transaction names, put back when it fails (moto puts back its "copy" of the
+    table, which is now the table itself)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    @functools.wraps(transact)
+    def call(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
+        saved = []
+        for entry in transact_items:
+            op = next(iter(entry.values()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or op.get("Item") or {}
+            if table.hash_key_attr not in key:
+                continue
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        try:
+            return transact(backend, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(saved):
+                if item is None:
+                    table.delete_item(hash_key, range_key)
+                elif range_key is None:
+                    table.items[hash_key] = item
+                else:
+                    table.items[hash_key][range_key] = item
+            raise
+    return call
+
+
+def bounded_queue_costs() -> None:
+    """A received message's retention checked from its queue's setting alone (idempotent)."""
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def valid(backend: Any, queue_name: str, message: Any) -> bool:
+        retention = int(backend.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > unix_time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = valid  # type: ignore[method-assign]
 
 
 def forget_model_instances() -> None:

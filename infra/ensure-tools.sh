@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages a step needs when they are missing (Debian/Ubuntu, apt).
 #   python: venv support for the project's .venv
-#   test:   the real clients the end-to-end tests and benchmarks drive (skopeo, docker-registry)
+#   run:    what `make run` starts besides Python (redis-server, the cache)
+#   test:   that, and the real clients the end-to-end tests and benchmarks drive (skopeo, docker-registry)
 set -euo pipefail
 
 missing=()
@@ -9,11 +10,15 @@ case "${1:-}" in
   python)
     "${PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     ;;
+  run)
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    ;;
   test)
+    command -v redis-server >/dev/null || missing+=(redis-server)
     command -v skopeo >/dev/null || missing+=(skopeo)
     command -v docker-registry >/dev/null || missing+=(docker-registry)
     ;;
-  *) echo "usage: $0 python|test" >&2; exit 2 ;;
+  *) echo "usage: $0 python|run|test" >&2; exit 2 ;;
 esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -23,7 +28,9 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The Debian package starts a registry service on :5000; benchmarks start their own.
-if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null; then
-  $sudo systemctl disable --now docker-registry >/dev/null 2>&1 || true
-fi
+# The Debian packages start a registry service on :5000 and a Redis on :6379; we start our own.
+for service in docker-registry redis-server; do
+  if [[ " ${missing[*]} " == *" $service "* ]] && command -v systemctl >/dev/null; then
+    $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
+  fi
+done

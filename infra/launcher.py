@@ -2,6 +2,8 @@
 
 1. starts the AWS emulator (moto server) unless AWS_ENDPOINT_URL names one (e.g. LocalStack);
 2. creates the tables and buckets of infra/template.yaml and gives the app APIHandler's environment;
+   starts a redis-server of its own on a private port for the cache, unless REDIS_URL names one (or
+   --no-cache);
 3. bootstraps the signing key, `admin`, the public project `library` and the built-in Trivy scanner,
    and puts trivy's DB into S3 (the offline DB in infra/trivy-db unless TRIVY_DB_SOURCE says otherwise);
 4. runs the template's functions in this process: their SQS event sources are polled (scan jobs),
@@ -20,6 +22,8 @@ import signal
 import sys
 import threading
 from pathlib import Path
+
+from infra.cache_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 5.0  # how long requests in flight may take to finish when the launcher stops
@@ -44,6 +48,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="how often changed state is saved (what a kill -9 can lose)")
     parser.add_argument("--tls", action="store_true", default=_flag("TLS"),
                         help="also serve HTTPS (self-signed certificate) on the same port")
+    parser.add_argument("--no-cache", action="store_true", default=_flag("NO_CACHE"),
+                        help="run without the cache (Redis): every read goes to the table")
     return parser.parse_args(argv)
 
 
@@ -58,6 +64,21 @@ def _local_defaults() -> None:
         os.environ.setdefault(name, value)
 
 
+def _cache_server(args: argparse.Namespace) -> RedisServer | None:
+    """A redis-server of our own for the cache, unless one is named or the cache is off. Its entries
+    need no saving: a new server starts a new cache epoch (chalicelib/store/cache.py)."""
+    if args.no_cache:
+        os.environ["REDIS_URL"] = ""
+        return None
+    if os.environ.get("REDIS_URL"):
+        return None
+    server = RedisServer(Path(args.data_dir) / "redis")
+    server.start()
+    os.environ["REDIS_URL"] = server.url
+    print(f"Cache: redis-server on {server.url}", flush=True)
+    return server
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     _local_defaults()
@@ -69,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         from infra import emulator as emulation
 
         emulation.serialize_dynamodb()  # one DynamoDB request at a time, atomic as on AWS
+        emulation.bounded_queue_costs()  # a receive costs what it returns, not the backlog squared
         emulation.forget_model_instances()  # deleted content is freed, not kept until exit
         emulation.track_changes()  # snapshots are taken only after writes
         # State machines run for real (moto's ASL interpreter); their Lambda tasks reach our handlers.
@@ -79,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator.start()
         os.environ["AWS_ENDPOINT_URL"] = f"http://{args.host}:{args.emulator_port}"
     sys.path.insert(0, str(ROOT))
+    cache = _cache_server(args)
     os.environ.setdefault("TRIVY_DB_SOURCE", str(ROOT / "infra" / "trivy-db"))
     from chalicelib import bootstrap
     from chalicelib.scan import trivy
@@ -120,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     answered = server.drain(GRACE_SECONDS)
     if snapshots:
         snapshots.save()
+    if cache:
+        cache.stop()
     print("stopped" if answered else "stopped (requests still in flight were closed)", flush=True)
     # Leave at once: the interpreter's teardown of the emulator's in-memory state takes minutes, and
     # every thread left is a daemon of ours whose work is saved or answered.

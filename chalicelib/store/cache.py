@@ -86,13 +86,11 @@ class _Health:
     def __init__(self) -> None:
         self.down_until = 0.0
         self.lock = threading.Lock()
-        self.last_error = ""
 
     def failed(self, error: Exception) -> None:
         with self.lock:
             was_up = self.down_until <= time.monotonic()
             self.down_until = time.monotonic() + settings().cache_retry_seconds
-            self.last_error = str(error)
         if was_up:
             logger.warning("cache unreachable: reading the table until it answers", extra={"error": str(error)})
         metrics.add_metric(name="CacheUnavailable", unit="Count", value=1)
@@ -112,10 +110,10 @@ def enabled() -> bool:
 @cache
 def _client() -> redis.Redis:
     cfg = settings()
-    password = parameters.generated_secret(cfg.redis_auth_secret) if cfg.redis_auth_secret else None
-    return redis.Redis.from_url(cfg.redis_url, password=password, decode_responses=True,
-                                socket_timeout=cfg.cache_timeout_seconds,
-                                socket_connect_timeout=cfg.cache_timeout_seconds, retry_on_timeout=False)
+    # ElastiCache's AUTH token comes from Secrets Manager, never from the environment.
+    auth = {"password": parameters.generated_secret(cfg.redis_auth_secret)} if cfg.redis_auth_secret else {}
+    return redis.Redis.from_url(cfg.redis_url, decode_responses=True, socket_timeout=cfg.cache_timeout_seconds,
+                                socket_connect_timeout=cfg.cache_timeout_seconds, retry_on_timeout=False, **auth)
 
 
 @cache
@@ -134,12 +132,6 @@ def check() -> None:
     """Raise unless the cache answers (or is off)."""
     if enabled():
         _client().ping()
-
-
-def status() -> str:
-    if not enabled():
-        return "off"
-    return "up" if _health.up() else "down"
 
 
 @contextmanager
@@ -177,10 +169,11 @@ def read(key: Key, load: Callable[[], T | None], encode: Callable[[T], str],
         seen = _lookup([key]).get(key.entry)
         if seen is None:  # unreachable
             return load()
-    cached = seen.value()
+    epoch = seen.epoch or _renew_lease()
+    # An entry of the epoch the renewal kept is as good as under the lease it outlived.
+    cached = _Seen(epoch, seen.generation, seen.raw).value()
     if cached is not None:
         return decode(cached)
-    epoch = seen.epoch or _renew_lease()
     value = load()
     if value is not None and epoch is not None:
         try:

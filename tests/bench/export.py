@@ -118,6 +118,7 @@ def main() -> None:
     print("== CVE export: 10,000 artifacts x 50 vulnerabilities (in process, moto, real state machine) ==")
     os.environ["EXPORT_RETENTION_SECONDS"] = "3600"
     emulator.serialize_dynamodb()
+    emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         aws.reset()

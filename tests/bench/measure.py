@@ -25,6 +25,7 @@ def in_process_stack() -> Iterator[gateway.Gateway]:
     """moto's in-memory AWS with the template's resources and the bootstrap, and one app instance (the
     emulator made atomic and forgetful of freed objects, as in the local stack)."""
     emulator.serialize_dynamodb()
+    emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws():
         aws.reset()

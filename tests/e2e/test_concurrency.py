@@ -1,10 +1,15 @@
-"""Counts a user reads stay exact when real clients race: skopeo pushes of one image at once, and
-pushers racing deleters."""
+"""Counts a user reads stay exact when real clients race: skopeo pushes of one image at once, pushers
+racing deleters, and a thousand pulls of one tag at once."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from tests.e2e.conftest import Stack, run
 from tests.support.images import make_image, write_layout
@@ -53,3 +58,39 @@ def test_pushers_racing_deleters_leave_the_count_true(stack: Stack, tmp_path: Pa
     # And it stays true from there: one more push makes exactly one artifact.
     _push(stack, layout, "churn", "v1")
     assert _artifact_count(stack, "churn") == 1
+
+
+def test_a_thousand_concurrent_pulls_of_one_tag_are_each_counted_and_audited(stack: Stack, tmp_path: Path) -> None:
+    layout = write_layout(tmp_path / "src", {"v1": make_image("popular")})
+    _push(stack, layout, "popular", "v1")
+    before = _pull_records(stack)
+    session = stack.session()
+    token = session.get(f"{stack.url}/service/token?scope=repository:library/popular:pull").json()["token"]
+
+    def pull(_: int) -> int:
+        return requests.get(f"{stack.url}/v2/library/popular/manifests/v1", timeout=120,
+                            headers={"Authorization": f"Bearer {token}",
+                                     "Accept": "application/vnd.oci.image.manifest.v1+json"}).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert set(pool.map(pull, range(1000))) == {200}
+    # Written by the pull recorder in batches, after the pulls were answered.
+    wait_until(lambda: _repository(stack, "popular")["pull_count"] == 1000 and _pull_records(stack) == before + 1000)
+
+
+def _repository(stack: Stack, repository: str) -> dict[str, Any]:
+    reply = stack.session().get(f"{stack.url}/api/v2.0/projects/library/repositories/{repository}")
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def _pull_records(stack: Stack) -> int:
+    reply = stack.session().get(f"{stack.url}/api/v2.0/audit-logs?q=operation%3Dpull&page_size=1")
+    return int(reply.headers["X-Total-Count"])
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.5)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import requests
 
+from infra.ports import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["free_port", "wait_for_http"]
 
 
 def wait_for_http(url: str, seconds: float = 30) -> None:

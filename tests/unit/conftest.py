@@ -13,9 +13,9 @@ import pytest
 from chalicelib import aws
 from chalicelib.store import cache
 from infra import functions, gateway, resources
+from infra.cache_server import RedisServer
 from tests.support.client import Client
 from tests.support.emulated_aws import EmulatedAws
-from tests.support.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,11 +11,11 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.store import cache, metadata
+from infra.cache_server import RedisServer
 from tests.support.aws_calls import counting
 from tests.support.client import Client, Reply, api
 from tests.support.images import Image, make_image, sha256
 from tests.support.oci import push_image
-from tests.support.redis_server import RedisServer
 
 ADMIN = ("admin", "Harbor12345")
 _LEASE_RENEWAL = f"dynamodb.GetItem({cache.DIRTY[0]})"

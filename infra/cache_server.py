@@ -1,5 +1,6 @@
-"""A real redis-server of the test's own, on a private port (never the machine's 6379), that a test
-can stop, freeze (SIGSTOP: connections hang, data kept, as in a network partition) and restart."""
+"""A redis-server of our own on a private port (never the machine's 6379, which may run another):
+the local stack's cache (infra/launcher.py), and the tests', which also stop it, freeze it (SIGSTOP:
+connections hang, data kept, as in a network partition) and restart it. Nothing is saved to disk."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.net import free_port
+from infra.ports import free_port
 
 
 class RedisServer:
@@ -30,7 +31,7 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RuntimeError("redis-server is missing: make system-tools installs it")
+            raise RuntimeError("redis-server is missing: infra/ensure-tools.sh installs it")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
