@@ -66,6 +66,7 @@ bench-export: venv
 package: venv
 	rm -rf build && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	  $(BIN)/chalice package --merge-template infra/template.yaml build/
+	$(BIN)/cfn-lint build/sam.yaml
 	mkdir -p build/functions-package && cp -r functions build/functions-package/
 	cp -r infra/statemachines build/
 	bash layers/build.sh build/layers/dependencies

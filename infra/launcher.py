@@ -64,13 +64,11 @@ def _local_defaults() -> None:
         os.environ.setdefault(name, value)
 
 
-def _cache_server(args: argparse.Namespace) -> RedisServer | None:
-    """A redis-server of our own for the cache, unless one is named or the cache is off. Its entries
-    need no saving: a new server starts a new cache epoch (chalicelib/store/cache.py)."""
-    if args.no_cache:
-        os.environ["REDIS_URL"] = ""
-        return None
-    if os.environ.get("REDIS_URL"):
+def _cache_server(args: argparse.Namespace, named: str) -> RedisServer | None:
+    """A redis-server of our own for the cache, unless one is named (REDIS_URL) or the cache is off.
+    Its entries need no saving: a new server starts a new cache epoch (chalicelib/store/cache.py)."""
+    os.environ["REDIS_URL"] = "" if args.no_cache else named
+    if args.no_cache or named:
         return None
     server = RedisServer(Path(args.data_dir) / "redis")
     server.start()
@@ -101,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator.start()
         os.environ["AWS_ENDPOINT_URL"] = f"http://{args.host}:{args.emulator_port}"
     sys.path.insert(0, str(ROOT))
-    cache = _cache_server(args)
+    named_cache = os.environ.get("REDIS_URL", "")
     os.environ.setdefault("TRIVY_DB_SOURCE", str(ROOT / "infra" / "trivy-db"))
     from chalicelib import bootstrap
     from chalicelib.scan import trivy
@@ -110,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
     resources.create_all(context)
     os.environ.update(context.environment())
+    cache = _cache_server(args, named_cache)
     stop = threading.Event()
     snapshots = None
     if emulator:  # an emulator of our own keeps its state in DATA_DIR (LocalStack or AWS keep their own)

@@ -60,7 +60,7 @@ class Context:
         return values
 
     def resolve(self, value: Any) -> Any:
-        """Evaluate Ref (a resource's physical name, a queue's URL, or a parameter), GetAtt Arn and Sub."""
+        """Evaluate Ref (a resource's physical name, a queue's URL, or a parameter), GetAtt Arn, Sub and If."""
         if isinstance(value, dict) and "Ref" in value:
             target = value["Ref"]
             resource = self.template["Resources"].get(target)
@@ -76,6 +76,10 @@ class Context:
             target, attribute = (value["Fn::GetAtt"].split(".", 1) if isinstance(value["Fn::GetAtt"], str)
                                  else value["Fn::GetAtt"])
             return self.arn(target) if attribute == "Arn" else self.physical_name(target)
+        if isinstance(value, dict) and "Fn::If" in value:
+            # The template's conditions deploy AWS-only parts (the cache's VPC and ElastiCache): the local
+            # stack has none of them (it runs its own Redis), so every condition is false here.
+            return self.resolve(value["Fn::If"][2])
         if isinstance(value, dict) and "Fn::Sub" in value:
             text = value["Fn::Sub"]
             for name, replacement in self._pseudo().items():

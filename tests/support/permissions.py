@@ -155,7 +155,9 @@ def granted(template: dict[str, Any]) -> dict[str, list[Statement]]:
             target = role["Fn::GetAtt"]
             role_name = target.split(".")[0] if isinstance(target, str) else target[0]
             policies = template["Resources"][role_name]["Properties"].get("Policies", [])
-            documents += [policy["PolicyDocument"] for policy in policies]
+            # A policy under a condition (the cache's secret) is taken as the local stack runs: absent.
+            policies = [p["Fn::If"][2] if "Fn::If" in p else p for p in policies]
+            documents += [policy["PolicyDocument"] for policy in policies if "PolicyDocument" in policy]
         documents += [policy for policy in props.get("Policies", []) if isinstance(policy, dict)]
         statements: list[Statement] = []
         for statement in (s for document in documents for s in _statements(document)):
