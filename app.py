@@ -20,7 +20,9 @@ from chalicelib.handlers.harbor import router as api_router
 from chalicelib.handlers.http import HttpRequest, HttpResponse
 from chalicelib.observability import log_invocation, logger, metrics, request_id, tracer
 
-app = Chalice(app_name="harbor-serverless")
+# Chalice would set the logger of its app's name, which is powertools' service logger too, to ERROR:
+# every request and warning line would be dropped. Logging is observability.py's.
+app = Chalice(app_name="harbor-serverless", configure_logs=False)
 REGISTRY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 ANY_CONTENT = ["*/*"]  # blobs, manifests of any media type: the service validates them
 
