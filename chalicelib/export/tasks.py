@@ -13,6 +13,7 @@ from chalicelib.export.criteria import Criteria
 from chalicelib.observability import logger
 from chalicelib.store import export_executions as executions
 from chalicelib.store import objects, workflows
+from chalicelib.store.executions import RUNNING
 
 
 class ExportFailed(Exception):
@@ -44,11 +45,17 @@ def prepare(execution_id: int) -> dict[str, Any]:
 
 
 def part(execution_id: int, batch: int) -> dict[str, int]:
+    """One batch's rows. When another part failed meanwhile (Step Functions lets the parts already
+    running finish), the export has ended and its objects are being removed: this part removes its own,
+    so a failed export leaves nothing behind."""
     execution = _execution(execution_id)
     try:
-        return {"rows": csvparts.write_part(execution_id, batch, _criteria(execution))}
+        rows = csvparts.write_part(execution_id, batch, _criteria(execution))
     except csvparts.MissingRecord as error:
         raise ExportFailed(f"part {batch}: {error}") from error
+    if _execution(execution_id).status != RUNNING:
+        objects.delete(csvparts.part_key(execution_id, batch))
+    return {"rows": rows}
 
 
 def assemble(execution_id: int) -> dict[str, bool]:
@@ -98,9 +105,10 @@ def fail(execution_id: int, error: dict[str, Any]) -> dict[str, Any]:
         message = cause
     reason = f"{error.get('Error', 'Error')}: {message}" if message else error.get("Error", "the export failed")
     logger.warning("export failed", extra={"execution_id": execution_id, "reason": reason})
-    objects.delete_prefix(f"exports/{execution_id}/")
+    # Ended first, then emptied: a part still running sees the end after it writes and removes its own.
     if executions.get(execution_id) is not None:
         executions.fail(execution_id, reason)
+    objects.delete_prefix(f"exports/{execution_id}/")
     return {}
 
 
