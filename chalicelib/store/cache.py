@@ -51,6 +51,10 @@ return 0
 """
 
 
+def _generation(scope: str) -> str:
+    return f"{_PREFIX}g:{scope}"
+
+
 @dataclass(frozen=True)
 class Key:
     """An entry and the scope whose writes invalidate it."""
@@ -60,7 +64,7 @@ class Key:
 
     @property
     def generation(self) -> str:
-        return f"{_PREFIX}g:{self.scope}"
+        return _generation(self.scope)
 
     @property
     def entry(self) -> str:
@@ -215,7 +219,7 @@ def invalidate(scopes: Iterable[str]) -> None:
     try:
         pipeline = _client().pipeline(transaction=False)
         for scope in scopes:
-            pipeline.incr(Key(scope, "").generation)
+            pipeline.incr(_generation(scope))
         pipeline.execute()
     except redis.RedisError as error:
         _health.failed(error)
