@@ -16,6 +16,7 @@ from moto import mock_aws
 from chalicelib import aws, bootstrap
 from infra import emulator, gateway, resources
 from tests.support.aws_calls import AwsUsage, counting
+from tests.support.images import sha256
 
 ADMIN_BASIC = "Basic " + base64.b64encode(b"admin:Harbor12345").decode()
 
@@ -43,6 +44,16 @@ class InProcessClient:
     def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
         sent = [("Host", "bench.local"), ("Authorization", self.authorization), *(headers or {}).items()]
         return self.gateway.invoke(method, path, sent, body)
+
+
+def pull_requests(image: Any) -> list[tuple[str, str, str]]:
+    """(label, method, path) of each request of a pull of `image` pushed as library/bench:v1."""
+    layer = sha256(image.layers[0])
+    return [("HEAD manifest (tag)", "HEAD", "/v2/library/bench/manifests/v1"),
+            ("GET manifest (tag)", "GET", "/v2/library/bench/manifests/v1"),
+            ("GET manifest (digest)", "GET", f"/v2/library/bench/manifests/{image.digest}"),
+            ("HEAD blob", "HEAD", f"/v2/library/bench/blobs/{layer}"),
+            ("GET blob (307)", "GET", f"/v2/library/bench/blobs/{layer}")]
 
 
 def print_header() -> None:

@@ -34,9 +34,10 @@ from typing import Any
 import redis
 import requests
 
+from chalicelib import aws
 from chalicelib.store import cache
 from infra.cache_server import RedisServer
-from tests.bench.measure import InProcessClient, in_process_stack
+from tests.bench.measure import InProcessClient, in_process_stack, pull_requests
 from tests.bench.registry import _distribution, _timed
 from tests.support.aws_calls import counting
 from tests.support.images import Image, make_image, sha256, write_layout
@@ -224,9 +225,9 @@ def _per_request(client: InProcessClient, method: str, path: str, rounds: int,
             own.append(time.perf_counter() - started - usage.seconds)
         assert answer.status in (200, 307), (path, answer.status)
         calls += usage.calls
-    aws = ", ".join(f"{k} x{v / rounds:g}" for k, v in sorted(calls.items())) or "none"
+    aws_calls = ", ".join(f"{k} x{v / rounds:g}" for k, v in sorted(calls.items())) or "none"
     redis_part = f"{trips.trips / rounds:g} ({', '.join(f'{k} x{v / rounds:g}' for k, v in trips.commands.items())})"
-    return aws, redis_part, statistics.median(own) * 1000
+    return aws_calls, redis_part, statistics.median(own) * 1000
 
 
 def calls_and_costs(image: Image) -> None:
@@ -234,29 +235,25 @@ def calls_and_costs(image: Image) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     server = RedisServer(work)
     server.start()
-    os.environ["REDIS_URL"] = server.url
     try:
         with in_process_stack() as gw:
+            os.environ["REDIS_URL"] = server.url  # after the stack's environment, which has the cache off
+            aws.reset()
             cache.reset()
             admin = InProcessClient(gw)
             push_image(admin, "library/bench", "v1", image)
             token = json.loads(admin.request("GET", "/service/token?scope=repository:library/bench:pull").body)["token"]
             client = InProcessClient(gw, f"Bearer {token}")
-            layer = sha256(image.layers[0])
-            rows = [("manifest GET (tag)", "GET", "/v2/library/bench/manifests/v1"),
-                    ("manifest HEAD (tag)", "HEAD", "/v2/library/bench/manifests/v1"),
-                    ("manifest GET (digest)", "GET", f"/v2/library/bench/manifests/{image.digest}"),
-                    ("blob HEAD", "HEAD", f"/v2/library/bench/blobs/{layer}"),
-                    ("blob GET (307)", "GET", f"/v2/library/bench/blobs/{layer}")]
+            rows = pull_requests(image)
             print(f"{'request':24} {'cache':5} {'own ms':>7}  AWS calls; Redis round trips (commands)")
             measured: dict[tuple[str, str], tuple[str, float]] = {}
             for label, method, path in rows:
                 client.request(method, path)
                 # Cold: the entries invalidated, as right after a push or a project change.
                 for state, before in (("warm", None), ("cold", _invalidate_all)):
-                    aws, trips, own = _per_request(client, method, path, ROUNDS, before)
-                    measured[(label, state)] = (aws, own)
-                    print(f"{label:24} {state:5} {own:7.2f}  {aws}; {trips}")
+                    calls, trips, own = _per_request(client, method, path, ROUNDS, before)
+                    measured[(label, state)] = (calls, own)
+                    print(f"{label:24} {state:5} {own:7.2f}  {calls}; {trips}")
         _costs(measured)
     finally:
         server.stop()
@@ -274,8 +271,8 @@ def _costs(measured: dict[tuple[str, str], tuple[str, float]]) -> None:
     Lambda the time waiting for DynamoDB or Redis is billed too: a few ms, added as 5 ms)."""
     print("\n== Cost model: USD per million manifest GETs by tag on AWS ==")
     for state in ("warm", "cold"):
-        aws, own_ms = measured[("manifest GET (tag)", state)]
-        reads = sum(float(part.rsplit("x", 1)[1]) for part in aws.split(", ")
+        calls, own_ms = measured[("GET manifest (tag)", state)]
+        reads = sum(float(part.rsplit("x", 1)[1]) for part in calls.split(", ")
                     if part.startswith("dynamodb.GetItem") or part.startswith("dynamodb.BatchGetItem"))
         billed_gb_s = API_MEMORY_GB * (own_ms + 5) / 1000
         lines = {

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.bench.measure import ADMIN_BASIC, InProcessClient, in_process_stack, measure, print_header
-from tests.support.images import make_image, sha256, write_layout
+from tests.bench.measure import ADMIN_BASIC, InProcessClient, in_process_stack, measure, print_header, pull_requests
+from tests.support.images import make_image, write_layout
 from tests.support.net import free_port, wait_for_http
 from tests.support.oci import push_image
 from tests.support.stack import local_stack
@@ -39,12 +39,7 @@ def pull_costs() -> None:
         push_image(admin, "library/bench", "v1", image)
         token_answer = admin.request("GET", "/service/token?scope=repository:library/bench:pull")
         bearer = "Bearer " + json.loads(token_answer.body)["token"]
-        layer = sha256(image.layers[0])
-        steps = [("HEAD manifest (tag)", "HEAD", "/v2/library/bench/manifests/v1"),
-                 ("GET manifest (tag)", "GET", "/v2/library/bench/manifests/v1"),
-                 ("GET manifest (digest)", "GET", f"/v2/library/bench/manifests/{image.digest}"),
-                 ("HEAD blob", "HEAD", f"/v2/library/bench/blobs/{layer}"),
-                 ("GET blob (307)", "GET", f"/v2/library/bench/blobs/{layer}")]
+        steps = pull_requests(image)
         for auth_name, authorization in (("bearer token", bearer), ("basic auth", ADMIN_BASIC)):
             client = InProcessClient(gw, authorization)
             print(f"-- {auth_name}")
