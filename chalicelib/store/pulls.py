@@ -3,17 +3,18 @@ recorder (functions/pulls.py) writes a batch of them at once.
 
 A pull's message carries its audit record's id, made when it was answered, so the record is the same
 item however often the message is delivered. The record is also the proof that the pull was counted:
-each repository's share of a batch is one transaction that puts its records (only if absent), adds to
-the repository's pull count and to the audit counters, and sets each artifact's pull time. A message
-delivered again finds its record there; the transaction is then redone without it. Hence exact counts,
-with at-least-once delivery, and one write per artifact and per repository per batch.
+each repository's share of a batch is written in transactions that put its records (only if absent), add to
+the repository's pull count and to the audit counters, and set each artifact's pull time, as many
+pulls per transaction as its 100 writes hold. A message delivered again finds its record there; the
+transaction is then redone without it. Hence exact counts, with at-least-once delivery, and one count
+and pull-time write per artifact for every ~90 pulls.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 from chalicelib.aws import client
@@ -50,9 +51,6 @@ def parse(body: str) -> Pull:
     return Pull(**json.loads(body))
 
 
-# Per transaction, at most: 40 records, 40 pull times, one counter per audit shard, the pull count.
-_PULLS_PER_TRANSACTION = 40
-assert 2 * _PULLS_PER_TRANSACTION + audit.SHARDS + 1 <= metadata.TRANSACTION_LIMIT
 
 
 def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:
@@ -66,8 +64,27 @@ def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:
 def record(repository: str, pulls: list[Pull]) -> None:
     """Write one repository's pulls of a batch (see the module's docstring). A repository or an artifact
     deleted meanwhile is left out; the pulls' audit records are still written."""
-    for start in range(0, len(pulls), _PULLS_PER_TRANSACTION):
-        _record_chunk(repository, pulls[start:start + _PULLS_PER_TRANSACTION])
+    for chunk in _chunks(pulls):
+        _record_chunk(repository, chunk)
+
+
+def _chunks(pulls: list[Pull]) -> Iterator[list[Pull]]:
+    """As many pulls per transaction as its 100 writes hold: their records, one pull time per artifact,
+    one count per audit shard, the pull count (90 pulls of one artifact at once)."""
+    chunk: list[Pull] = []
+    artifacts: set[str] = set()
+    counters: set[tuple[str, str]] = set()
+    for pull in pulls:
+        counter = audit.counter_key(pull.audit_item)
+        writes = len(chunk) + 1 + len(artifacts | {pull.digest}) + len(counters | {counter}) + 1
+        if chunk and writes > metadata.TRANSACTION_LIMIT:
+            yield chunk
+            chunk, artifacts, counters = [], set(), set()
+        chunk.append(pull)
+        artifacts.add(pull.digest)
+        counters.add(counter)
+    if chunk:
+        yield chunk
 
 
 def _record_chunk(repository: str, pulls: list[Pull]) -> None:
