@@ -60,7 +60,7 @@ PRICES = {
     "ElastiCache Serverless ECPUs": 0.0034,
 }
 API_MEMORY_GB = 1.0  # .chalice/config.json: lambda_memory_size 1024
-RECORDER_WRITE_UNITS_PER_PULL = 2 + 2 * (1 + 1 + 8) / 40  # its record, and its share of the counter writes
+RECORDER_WRITE_UNITS_PER_PULL = 2 + 2 * (1 + 1 + 8) / 90  # its record, and its share of the counter writes
 RECORDER_SQS_REQUESTS_PER_PULL = 2 / 10  # a receive and a delete per 10 messages
 
 
