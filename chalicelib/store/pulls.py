@@ -17,9 +17,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
-from chalicelib.aws import client
 from chalicelib.config import settings
-from chalicelib.store import audit, keys, metadata
+from chalicelib.store import audit, keys, metadata, queue
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,13 @@ def new_pull(project_id: int, project: str, repository: str, reference: str, dig
 
 
 def send(pull: Pull) -> None:
-    client("sqs").send_message(QueueUrl=settings().pull_queue_url, MessageBody=json.dumps(asdict(pull)))
+    queue.send(asdict(pull), queue_url=settings().pull_queue_url)
 
 
 def parse(body: str) -> Pull:
-    return Pull(**json.loads(body))
+    fields = json.loads(body)
+    fields.pop("request_id", None)  # the queue's (store/queue.py)
+    return Pull(**fields)
 
 
 

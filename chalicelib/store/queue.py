@@ -1,4 +1,5 @@
-"""The job queue (SQS): messages for functions/ workers, delivered by Lambda's SQS event source."""
+"""The queues (SQS): messages for functions/ workers, delivered by Lambda's SQS event source: the job
+queue, and the pull queue (store/pulls.py). Each message names the request that caused it."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def _body(message: dict[str, Any]) -> str:
     return json.dumps({**message, "request_id": request_id()})
 
 
-def send(message: dict[str, Any], *, delay_seconds: int = 0) -> None:
-    client("sqs").send_message(QueueUrl=settings().scan_queue_url, MessageBody=_body(message),
+def send(message: dict[str, Any], *, delay_seconds: int = 0, queue_url: str | None = None) -> None:
+    """To the job queue, or to the queue at `queue_url` (the pull queue)."""
+    client("sqs").send_message(QueueUrl=queue_url or settings().scan_queue_url, MessageBody=_body(message),
                                DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))
 
 
