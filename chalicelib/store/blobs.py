@@ -18,8 +18,8 @@ def link_cache_key(name: str, digest: str) -> cache.Key:
 
 def linked_size(name: str, digest: str) -> int | None:
     """Size of the blob when it is linked into the repository (through the cache: store/manifests.py)."""
-    def read() -> int | None:
-        item = metadata.get(keys.repository(name), keys.blob(digest), consistent=True)
+    def read(consistent: bool) -> int | None:
+        item = metadata.get(keys.repository(name), keys.blob(digest), consistent)
         return int(item["size"]) if item else None
 
     return cache.read(link_cache_key(name, digest), read, str, int)

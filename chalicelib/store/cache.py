@@ -161,24 +161,26 @@ def _lookup(keys: list[Key]) -> dict[str, _Seen]:
     return {key.entry: _Seen(epoch, found[1 + 2 * i] or "0", found[2 + 2 * i]) for i, key in enumerate(keys)}
 
 
-def read(key: Key, load: Callable[[], T | None], encode: Callable[[T], str],
+def read(key: Key, load: Callable[[bool], T | None], encode: Callable[[T], str],
          decode: Callable[[str], T]) -> T | None:
     """The value from the cache when it holds a valid entry, else from `load` (the table), stored for
-    the next read when the scope did not change meanwhile. Absent values are not cached."""
+    the next read when the scope did not change meanwhile. Absent values are not cached. `load` is told
+    whether its value may be cached: only then must it read consistently (a read that trails a write
+    must not be kept), which costs twice the read units."""
     if not enabled() or not _health.up():
-        return load()
+        return load(False)
     memo = _prefetched.get()
     seen = memo.pop(key.entry, None) if memo is not None else None
     if seen is None:
         seen = _lookup([key]).get(key.entry)
         if seen is None:  # unreachable
-            return load()
+            return load(False)
     epoch = seen.epoch or _renew_lease()
     # An entry of the epoch the renewal kept is as good as under the lease it outlived.
     cached = _Seen(epoch, seen.generation, seen.raw).value()
     if cached is not None:
         return decode(cached)
-    value = load()
+    value = load(epoch is not None)
     if value is not None and epoch is not None:
         try:
             _fill_script()(keys=[_LEASE, key.generation, key.entry],

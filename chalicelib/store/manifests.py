@@ -118,9 +118,9 @@ def reference_cache_key(name: str, reference: str) -> cache.Key:
 def pulled(name: str, reference: str) -> ManifestRecord | None:
     """The manifest a tag or a digest names, as a pull reads it: through the cache, else a read of the
     tag and one of the manifest."""
-    def read() -> ManifestRecord | None:
-        digest = reference if ":" in reference else tag_target(name, reference, consistent=True)
-        return manifest(name, digest, consistent=True) if digest else None
+    def read(consistent: bool) -> ManifestRecord | None:
+        digest = reference if ":" in reference else tag_target(name, reference, consistent=consistent)
+        return manifest(name, digest, consistent=consistent) if digest else None
 
     return cache.read(reference_cache_key(name, reference), read, _encoded, _decoded)
 

@@ -75,13 +75,13 @@ def project_cache_key(name: str) -> cache.Key:
     return cache.Key(_project_scope(name), f"project:{name}")
 
 
-def _read_project(name: str) -> Project | None:
-    item = _NAMED.get(PROJECTS, name, consistent=True)
+def _read_project(name: str, consistent: bool = False) -> Project | None:
+    item = _NAMED.get(PROJECTS, name, consistent)
     return _project(item) if item else None
 
 
 def get_project(name: str) -> Project | None:
-    return cache.read(project_cache_key(name), lambda: _read_project(name),
+    return cache.read(project_cache_key(name), lambda consistent: _read_project(name, consistent),
                       lambda p: json.dumps(dataclasses.asdict(p)), lambda raw: Project(**json.loads(raw)))
 
 
@@ -193,8 +193,8 @@ def _member(project_id: int, item: metadata.Item) -> Member:
 
 def role_of(project: Project, user_id: int) -> int | None:
     """The user's role in the project, None for a non-member (kept in the cache as 0). One read."""
-    def read() -> int:
-        item = metadata.get(_partition(project.project_id), f"MEMBER#{user_id}", consistent=True)
+    def read(consistent: bool) -> int:
+        item = metadata.get(_partition(project.project_id), f"MEMBER#{user_id}", consistent)
         return int(item["role_id"]) if item else 0
 
     key = cache.Key(_members_scope(project.project_id), f"role:{project.project_id}:{user_id}")

@@ -4,7 +4,6 @@ change is ever served stale, whether Redis answers, hangs or restarts empty."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +15,7 @@ from tests.support.aws_calls import counting
 from tests.support.client import Client, Reply, api
 from tests.support.images import Image, make_image, sha256
 from tests.support.oci import push_image
+from tests.support.waiting import wait_until
 
 ADMIN = ("admin", "Harbor12345")
 _LEASE_RENEWAL = f"dynamodb.GetItem({cache.DIRTY[0]})"
@@ -129,14 +129,14 @@ def test_a_fill_that_raced_a_write_is_never_stored(cached: RedisServer, stack: o
     key = cache.Key("repo:raced", "ref:raced:v1")
     loads: list[str] = []
 
-    def load_while_written() -> str:
+    def load_while_written(consistent: bool) -> str:
         loads.append("read")
         cache.invalidate(["repo:raced"])  # a write lands between the read of the table and the fill
         return "what the read saw"
 
     assert cache.read(key, load_while_written, str, str) == "what the read saw"
-    assert cache.read(key, lambda: "fresh", str, str) == "fresh"  # nothing was kept: read again
-    assert cache.read(key, lambda: "never read", str, str) == "fresh"
+    assert cache.read(key, lambda consistent: "fresh", str, str) == "fresh"  # nothing was kept: read again
+    assert cache.read(key, lambda consistent: "never read", str, str) == "fresh"
     assert loads == ["read"]
 
 
@@ -181,13 +181,13 @@ def test_redis_killed_and_restarted_mid_traffic_fails_no_request(client: Client,
     for puller in pullers:
         puller.start()
     try:
-        _wait_for(lambda: len(statuses) >= 8)
+        wait_until(lambda: len(statuses) >= 8)
         cached.stop()
         seen = len(statuses)
-        _wait_for(lambda: len(statuses) >= seen + 8)  # pulls go on without it
+        wait_until(lambda: len(statuses) >= seen + 8)  # pulls go on without it
         cached.start()
         seen = len(statuses)
-        _wait_for(lambda: len(statuses) >= seen + 8)
+        wait_until(lambda: len(statuses) >= seen + 8)
     finally:
         stop.set()
         for puller in pullers:
@@ -201,10 +201,3 @@ def test_redis_killed_and_restarted_mid_traffic_fails_no_request(client: Client,
 def _reconfigure() -> None:
     aws.reset()
     cache.reset()
-
-
-def _wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 120
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.01)
