@@ -3,8 +3,6 @@ racing deleters, and a thousand pulls of one tag at once."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import requests
 
 from tests.e2e.conftest import Stack, run
 from tests.support.images import make_image, write_layout
+from tests.support.waiting import wait_until
 
 CREDS = "admin:Harbor12345"
 
@@ -75,7 +74,8 @@ def test_a_thousand_concurrent_pulls_of_one_tag_are_each_counted_and_audited(sta
     with ThreadPoolExecutor(max_workers=16) as pool:
         assert set(pool.map(pull, range(1000))) == {200}
     # Written by the pull recorder in batches, after the pulls were answered.
-    wait_until(lambda: _repository(stack, "popular")["pull_count"] == 1000 and _pull_records(stack) == before + 1000)
+    wait_until(lambda: _repository(stack, "popular")["pull_count"] == 1000 and _pull_records(stack) == before + 1000,
+               interval=0.5)
 
 
 def _repository(stack: Stack, repository: str) -> dict[str, Any]:
@@ -87,10 +87,3 @@ def _repository(stack: Stack, repository: str) -> dict[str, Any]:
 def _pull_records(stack: Stack) -> int:
     reply = stack.session().get(f"{stack.url}/api/v2.0/audit-logs?q=operation%3Dpull&page_size=1")
     return int(reply.headers["X-Total-Count"])
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.5)
