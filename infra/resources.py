@@ -43,6 +43,13 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
 _CfnLoader.add_multi_constructor("!", _tag)
 
 
+def unconditional(value: Any) -> Any:
+    """A template value as the local stack takes it. The template's conditions deploy AWS-only parts
+    (the cache's VPC and ElastiCache); the local stack has none (it runs its own Redis), so under a
+    condition (Fn::If) it takes the branch of a false one."""
+    return value["Fn::If"][2] if isinstance(value, dict) and "Fn::If" in value else value
+
+
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)
 
@@ -77,9 +84,7 @@ class Context:
                                  else value["Fn::GetAtt"])
             return self.arn(target) if attribute == "Arn" else self.physical_name(target)
         if isinstance(value, dict) and "Fn::If" in value:
-            # The template's conditions deploy AWS-only parts (the cache's VPC and ElastiCache): the local
-            # stack has none of them (it runs its own Redis), so every condition is false here.
-            return self.resolve(value["Fn::If"][2])
+            return self.resolve(unconditional(value))
         if isinstance(value, dict) and "Fn::Sub" in value:
             text = value["Fn::Sub"]
             for name, replacement in self._pseudo().items():

@@ -156,7 +156,7 @@ def granted(template: dict[str, Any]) -> dict[str, list[Statement]]:
             role_name = target.split(".")[0] if isinstance(target, str) else target[0]
             policies = template["Resources"][role_name]["Properties"].get("Policies", [])
             # A policy under a condition (the cache's secret) is taken as the local stack runs: absent.
-            policies = [p["Fn::If"][2] if "Fn::If" in p else p for p in policies]
+            policies = [resources.unconditional(p) for p in policies]
             documents += [policy["PolicyDocument"] for policy in policies if "PolicyDocument" in policy]
         documents += [policy for policy in props.get("Policies", []) if isinstance(policy, dict)]
         statements: list[Statement] = []
