@@ -19,7 +19,7 @@ SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
     events.ArtifactPushed: (audit.artifact_created, jobs.scan_on_push),
     events.ArtifactCopied: (audit.artifact_created,),
     # Queued: the pull's audit record, count and time are written in batches (registry/pulls.py).
-    events.ArtifactPulled: (pulls.queue,),
+    events.ArtifactPulled: (pulls.buffer,),
     events.ArtifactDeleted: (audit.artifact_deleted,),
     events.TagCreated: (audit.tag_created,),
     events.TagDeleted: (audit.tag_deleted,),

@@ -3,8 +3,9 @@
 Each function's handler is imported from its `Handler` entry, the same string that deploys it;
 its SQS event sources are polled here (the emulator stores queues but never invokes Lambda), with
 Lambda's SQS event shape and partial-batch failures, so a message a handler reports failed stays
-in the queue for a retry. EventBridge Scheduler schedules with an SQS target (scan all) are fired
-here too, on the minutes their cron expression names: the emulator stores them but never fires them.
+in the queue for a retry. EventBridge Scheduler schedules are fired here too (the emulator stores them
+but never fires them): those the API creates with an SQS target (scan all) on the minutes their cron
+expression names, and the template's own (ScheduleV2 events: the pull recorder's flush each minute).
 Lambda invocations (a state machine's tasks, run by the emulator's ASL interpreter) are dispatched to
 the same handlers in-process instead of to a container: `dispatch_lambda_invocations`.
 """
@@ -38,12 +39,13 @@ class LambdaContext:
     """What powertools' inject_lambda_context reads from Lambda's context object."""
 
     function_name: str
+    deadline: float  # time.monotonic() at which Lambda would stop the invocation (its Timeout)
     memory_limit_in_mb: int = 128
     invoked_function_arn: str = ""
     aws_request_id: str = ""
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,30 @@ class QueueSource:
     function: str
     queue_url: str
     batch_size: int
+
+
+_RATE_MINUTES = {"minute": 1, "hour": 60, "day": 24 * 60}
+
+
+@dataclass(frozen=True)
+class TemplateSchedule:
+    """A function's ScheduleV2 event: rate(n unit) or cron(...)."""
+
+    function: str
+    expression: str
+    payload: dict[str, Any]
+
+    @property
+    def every_minutes(self) -> int | None:
+        found = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", self.expression.strip())
+        return int(found.group(1)) * _RATE_MINUTES[found.group(2)] if found else None
+
+    def due(self, minutes_running: int, moment: datetime) -> bool:
+        """Whether it fires at this minute: a rate counts from the start (as from a schedule's creation)."""
+        every = self.every_minutes
+        if every is not None:
+            return minutes_running > 0 and minutes_running % every == 0
+        return cron_matches(self.expression, moment)
 
 
 class LocalFunctions:
@@ -61,6 +87,11 @@ class LocalFunctions:
             QueueSource(name, context.resolve({"Ref": _queue_of(event)}), int(event["Properties"].get("BatchSize", 10)))
             for name, props in context.functions().items()
             for event in (props.get("Events") or {}).values() if event["Type"] == "SQS"]
+        self.schedules = [
+            TemplateSchedule(name, event["Properties"]["ScheduleExpression"],
+                             json.loads(event["Properties"].get("Input", "{}")))
+            for name, props in context.functions().items()
+            for event in (props.get("Events") or {}).values() if event["Type"] == "ScheduleV2"]
 
     def dispatch_lambda_invocations(self) -> None:
         """Make the emulator's Lambda run our handlers in this process (it would start a container).
@@ -81,8 +112,10 @@ class LocalFunctions:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         module_name, _, attribute = self.handlers[function].rpartition(".")
         handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
+        timeout = float(self.context.functions()[function].get("Timeout", 3))  # Lambda's default
         with invocation.running(function):
-            return handler(event, LambdaContext(function, aws_request_id=str(uuid.uuid4())))
+            return handler(event, LambdaContext(function, time.monotonic() + timeout,
+                                                aws_request_id=str(uuid.uuid4())))
 
     def deliver(self, source: QueueSource, wait_seconds: int = 0) -> int:
         """One receive from the queue and one invocation with what came; returns the messages handled."""
@@ -102,12 +135,16 @@ class LocalFunctions:
         return len(received)
 
     def drain(self, timeout: float = 120) -> None:
-        """Deliver until every queue is empty, delayed messages included (tests: run the jobs now)."""
+        """Deliver until every queue is empty, delayed messages included, and run what the template
+        schedules each minute, as any wait of a minute would (tests: run the jobs, write the pulls now)."""
         sqs = boto3.client("sqs", region_name=self.context.region)
         deadline = time.monotonic() + timeout
         while True:
             handled = sum(self.deliver(source) for source in self.sources)
             if handled:
+                continue
+            self.run_minutely()
+            if sum(self.deliver(source) for source in self.sources):
                 continue
             busy = self.pending(sqs)
             if not busy:
@@ -115,6 +152,13 @@ class LocalFunctions:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{busy} messages still queued after {timeout} s")
             time.sleep(0.2)
+
+    def run_minutely(self) -> None:
+        """Run now what the template schedules each minute (the pull recorder's flush of the cache's
+        stream): drain() and the launcher's stop, which would otherwise leave the last minute's pulls."""
+        for schedule in self.schedules:
+            if schedule.every_minutes == 1:
+                self.invoke(schedule.function, schedule.payload)
 
     def pending(self, sqs: Any) -> int:
         """Messages not yet handled, in every queue. One GetQueueAttributes call counts the visible
@@ -138,7 +182,7 @@ class LocalFunctions:
     def _clock(self, stop: threading.Event) -> None:
         from chalicelib.observability import logger
 
-        last = None
+        started = last = datetime.now(UTC).replace(second=0, microsecond=0)
         while not stop.wait(1):
             minute = datetime.now(UTC).replace(second=0, microsecond=0)
             if minute != last:
@@ -147,6 +191,18 @@ class LocalFunctions:
                     fire_schedules(minute, self.context.region)
                 except Exception:
                     logger.exception("local schedules could not be fired")
+                minutes_running = int((minute - started).total_seconds()) // 60
+                for schedule in self.schedules:
+                    if schedule.due(minutes_running, minute):
+                        threading.Thread(target=self._scheduled, args=(schedule,), daemon=True).start()
+
+    def _scheduled(self, schedule: TemplateSchedule) -> None:
+        from chalicelib.observability import logger
+
+        try:
+            self.invoke(schedule.function, schedule.payload)
+        except Exception:  # the next firing comes regardless, as on AWS
+            logger.exception("scheduled local function failed", extra={"function": schedule.function})
 
     def _poll(self, source: QueueSource, stop: threading.Event) -> None:
         from chalicelib.observability import logger

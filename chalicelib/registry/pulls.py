@@ -1,15 +1,21 @@
-"""Pull bookkeeping (pull counts, pull times, pull audit records): queued while a pull is answered,
+"""Pull bookkeeping (pull counts, pull times, pull audit records): buffered while a pull is answered,
 written in batches by functions/pulls.py (store/pulls.py says how it stays exact)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from chalicelib import events
 from chalicelib.observability import logger
 from chalicelib.store import pulls
 
+K = TypeVar("K", bound=Hashable)
+_BATCH = 1000  # pulls read from the stream at once, as many as the queue's batches hold
 
-def queue(pulled: events.ArtifactPulled) -> None:
-    """The subscriber of ArtifactPulled: one message, no write to the table."""
+
+def buffer(pulled: events.ArtifactPulled) -> None:
+    """The subscriber of ArtifactPulled: buffered, no write to the table."""
     pulls.send(pulls.new_pull(pulled.project.project_id, pulled.project.name, pulled.repository,
                               pulled.reference, pulled.digest, pulled.username))
 
@@ -17,13 +23,32 @@ def queue(pulled: events.ArtifactPulled) -> None:
 def record(messages: dict[str, str]) -> list[str]:
     """Write a batch of queued pulls (message id -> body); returns the ids of the messages whose
     repository could not be written, to be delivered again."""
-    parsed = {message_id: pulls.parse(body) for message_id, body in messages.items()}
-    failed: list[str] = []
+    return _record({message_id: pulls.parse(body) for message_id, body in messages.items()})
+
+
+def flush(consumer: str, time_left: Callable[[], bool]) -> int:
+    """Write the pulls buffered in the stream, a batch at a time while `time_left()`; returns how many
+    were written. Those whose repository failed stay for a later run."""
+    written = 0
+    while time_left():
+        batch = pulls.claim(consumer, _BATCH)
+        if not batch:
+            break
+        failed = set(_record({entry.entry_id: entry.pull for entry in batch}))
+        pulls.written(entry for entry in batch if entry.entry_id not in failed)
+        pulls.failed(entry for entry in batch if entry.entry_id in failed)
+        written += len(batch) - len(failed)
+    return written
+
+
+def _record(parsed: dict[K, pulls.Pull]) -> list[K]:
+    """Write each repository's share; returns the keys of the pulls whose repository failed."""
+    failed: list[K] = []
     for repository, group in pulls.by_repository(parsed.values()).items():
         try:
             pulls.record(repository, group)
         except Exception:
             logger.exception("pulls not recorded", extra={"repository": repository, "pulls": len(group)})
             ids = {p.record_id for p in group}
-            failed += [message_id for message_id, pull in parsed.items() if pull.record_id in ids]
+            failed += [key for key, pull in parsed.items() if pull.record_id in ids]
     return failed

@@ -132,6 +132,16 @@ def reset() -> None:
     _health.down_until = 0.0
 
 
+def connection() -> redis.Redis | None:
+    """The Redis client for the cache's other user (the pull buffer, store/pulls.py), or None when the
+    cache is off or known to be away; report its failures with `unreachable`."""
+    return _client() if enabled() and _health.up() else None
+
+
+def unreachable(error: Exception) -> None:
+    _health.failed(error)
+
+
 def check() -> None:
     """Raise unless the cache answers (or is off)."""
     if enabled():

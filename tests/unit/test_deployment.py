@@ -96,7 +96,7 @@ def test_every_schedule_is_named_after_the_stack(monkeypatch: pytest.MonkeyPatch
     for props in resources.Context(template, "us-east-1", "123456789012").functions().values():
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "ScheduleV2":
-                assert event["Properties"]["Name"] == {"Fn::Sub": "${Prefix}-trivy-db"}
+                assert event["Properties"]["Name"]["Fn::Sub"].startswith("${Prefix}-")
     names = []
     for prefix in ("stack-a", "stack-b"):
         monkeypatch.setenv("SCHEDULE_NAME_PREFIX", prefix)

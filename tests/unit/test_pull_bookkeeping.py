@@ -1,6 +1,7 @@
 """Pull bookkeeping off the request path (chalicelib/store/pulls.py): a pull writes nothing to the table;
-the pull recorder writes counts, times and audit records in batches, exact after the flush even when a
-batch is delivered again or a flush stops halfway."""
+it is buffered in the cache's stream (or queued while the cache is off or away), and the pull recorder
+writes counts, times and audit records in batches, exact after the flush even when a batch is delivered
+again or a flush stops halfway."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
+import pytest
 
+from chalicelib import aws
+from chalicelib.store import pulls
+from infra.cache_server import RedisServer
 from infra.functions import LocalFunctions
 from infra.resources import Context
 from tests.support.aws_calls import counting
 from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
+from tests.support.waiting import wait_until
 
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
@@ -103,3 +109,78 @@ def test_a_pull_of_an_artifact_deleted_before_the_flush_is_audited_without_reviv
     assert client.request("GET", f"/v2/library/app/manifests/{image.digest}").status == 404
     listed = api(client, "GET", "/projects/library/repositories/app/artifacts").json()
     assert [a["tags"][0]["name"] for a in listed] == ["v2"]
+
+
+def test_with_the_cache_a_pull_is_buffered_in_it_and_written_by_the_next_flush(
+        client: Client, local_functions: LocalFunctions, cached: RedisServer) -> None:
+    push_image(client, "library/app", "v1", make_image("buffered"))
+    with counting() as usage:
+        for _ in range(3):
+            assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+    assert not [call for call in usage.calls if call.split(".")[-1].split("(")[0] in _WRITES], usage.calls
+    assert "sqs.SendMessage" not in usage.calls
+    assert cached.client().xlen("{hr}:pulls") == 3
+    assert _pull_records(client) == 0
+    local_functions.drain()  # the recorder's flush, as its schedule runs it each minute
+    assert (_pull_count(client, "app"), _pull_records(client)) == (3, 3)
+    assert cached.client().xlen("{hr}:pulls") == 0  # written entries are deleted, not kept
+
+
+def test_pulls_made_while_the_cache_is_away_are_queued_and_all_counted_once_it_is_back(
+        client: Client, local_functions: LocalFunctions, cached: RedisServer) -> None:
+    push_image(client, "library/app", "v1", make_image("away"))
+    assert client.request("GET", "/v2/library/app/manifests/v1").status == 200  # buffered in Redis
+    cached.freeze()  # unreachable, its stream kept
+    try:
+        with counting() as usage:
+            for _ in range(2):
+                assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+    finally:
+        cached.thaw()
+    assert usage.calls["sqs.SendMessage"] >= 1  # the first one waits out the timeout, then all go to SQS
+
+    def all_written() -> bool:  # the stream's pull, once the cache is tried again
+        local_functions.drain()
+        return _pull_count(client, "app") == 3
+
+    wait_until(all_written, seconds=60)
+    assert _pull_records(client) == 3
+
+
+@pytest.fixture
+def retry_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buffered pulls a run left unacknowledged are taken again by the next run (not 120 s later)."""
+    monkeypatch.setenv("PULL_RETRY_SECONDS", "0")
+    aws.reset()
+
+
+def test_buffered_pulls_a_run_read_or_wrote_without_acknowledging_are_still_counted_once(
+        client: Client, local_functions: LocalFunctions, cached: RedisServer, retry_at_once: None) -> None:
+    push_image(client, "library/app", "v1", make_image("unacknowledged"))
+    push_image(client, "library/other", "v1", make_image("other"))
+    for name in ("app", "app", "other", "app", "other"):
+        assert client.request("GET", f"/v2/library/{name}/manifests/v1").status == 200
+    # A run that read two entries and stopped, and one that wrote all five and stopped before
+    # acknowledging them: both leave their entries pending in the stream.
+    pulls.claim("stopped-run", 2)
+    for repository, group in pulls.by_repository(entry.pull for entry in pulls.claim("dying-run", 1000)).items():
+        pulls.record(repository, group)
+    assert cached.client().xpending("{hr}:pulls", "recorder")["pending"] == 5
+    local_functions.drain()
+    assert (_pull_count(client, "app"), _pull_count(client, "other"), _pull_records(client)) == (3, 2, 5)
+    assert cached.client().xpending("{hr}:pulls", "recorder")["pending"] == 0
+
+
+def test_a_buffered_pull_that_can_never_be_written_is_parked_in_the_dead_letter_queue(
+        client: Client, local_functions: LocalFunctions, cached: RedisServer, retry_at_once: None,
+        stack: Context) -> None:
+    push_image(client, "library/app", "v1", make_image("poison"))
+    assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+    # A pull whose audit record DynamoDB refuses (an item above 400 KB): its repository fails each time.
+    poison = pulls.new_pull(1, "library", "library/poison", "x" * 500_000, "sha256:" + "0" * 64, "admin")
+    pulls.send(poison)
+    local_functions.drain()
+    assert (_pull_count(client, "app"), _pull_records(client)) == (1, 1)
+    dead_letters = _receive_all(stack.resolve({"Ref": "PullDeadLetterQueue"}), stack.region)
+    assert [pulls.parse(m["Body"]).record_id for m in dead_letters] == [poison.record_id]
+    assert cached.client().xlen("{hr}:pulls") == 0
