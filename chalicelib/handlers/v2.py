@@ -36,7 +36,7 @@ def handle(request: HttpRequest) -> HttpResponse:
         raise DomainError("UNSUPPORTED", f"{request.method} is not supported here")
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
-    with service.reading(route.name, route.kind, route.ref):
+    with service.reading(route.name, route.kind, route.ref, pull=action == "pull"):
         checked = auth.require_repository(principal, route.name, action)
         if handler is None:
             raise DomainError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")

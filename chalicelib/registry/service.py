@@ -13,20 +13,24 @@ from chalicelib.registry.digests import is_digest
 from chalicelib.registry.names import project_of
 from chalicelib.store import cache
 from chalicelib.store import manifests as manifest_store
-from chalicelib.store.blobs import link_cache_key
-from chalicelib.store.projects import project_cache_key
+from chalicelib.store.blobs import link_cache_key, link_table_key
+from chalicelib.store.projects import project_cache_key, project_table_key
 
 
 @contextmanager
-def reading(name: str, kind: str, reference: str) -> Iterator[None]:
-    """What a request on repository `name` will read from the cache, in one round trip: the project,
-    and the manifest or blob link its path names. Other requests read as they go."""
-    keys = [project_cache_key(project_of(name))]
-    if kind == "manifest":
-        keys.append(manifest_store.reference_cache_key(name, reference))
-    elif kind == "blob":
-        keys.append(link_cache_key(name, reference))
-    with cache.prefetched(keys):
+def reading(name: str, kind: str, reference: str, *, pull: bool) -> Iterator[None]:
+    """What a request on repository `name` will read, the project and for a pull the manifest or blob
+    link its path names: from the cache in one round trip, and what the cache does not hold from the
+    table in one BatchGetItem. Other reads go as they come (a push must never read what it wrote from
+    before it wrote it)."""
+    project = project_of(name)
+    reads = {project_cache_key(project): project_table_key(project)}
+    if pull and kind == "manifest":
+        reads[manifest_store.reference_cache_key(name, reference)] = \
+            manifest_store.reference_table_key(name, reference)
+    elif pull and kind == "blob":
+        reads[link_cache_key(name, reference)] = link_table_key(name, reference)
+    with cache.prefetched(reads):
         yield
 
 

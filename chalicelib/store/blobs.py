@@ -16,6 +16,11 @@ def link_cache_key(name: str, digest: str) -> cache.Key:
     return cache.Key(repository_scope(name), f"blob:{name}:{digest}")
 
 
+def link_table_key(name: str, digest: str) -> tuple[str, str]:
+    """The item `linked_size` reads when the cache does not answer (metadata.prefetched)."""
+    return keys.repository(name), keys.blob(digest)
+
+
 def linked_size(name: str, digest: str) -> int | None:
     """Size of the blob when it is linked into the repository (through the cache: store/manifests.py)."""
     def read(consistent: bool) -> int | None:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TypeVar
 
@@ -149,14 +149,22 @@ def check() -> None:
 
 
 @contextmanager
-def prefetched(keys: Iterable[Key]) -> Iterator[None]:
-    """Read these entries in one round trip for the reads that follow, until the block ends (a pull
-    names in its path everything it will read)."""
-    keys = list(keys)
+def prefetched(reads: dict[Key, tuple[str, str]]) -> Iterator[None]:
+    """Read these entries in one round trip for the reads that follow, and in one BatchGetItem the table
+    items (PK, SK) that their loads will read first for those the cache does not hold, until the block
+    ends (a pull names in its path everything it will read). The table is read after the generations
+    were, as a load is, and after the lease was renewed when it had run out."""
+    keys = list(reads)
     memo = _lookup(keys) if keys and enabled() and _health.up() else {}
+    if memo and next(iter(memo.values())).epoch is None:  # one MGET: one lease for all
+        epoch = _renew_lease()
+        memo = {entry: replace(seen, epoch=epoch) for entry, seen in memo.items()} if epoch else {}
+    # With the cache off or away, every load reads the table, eventually consistent.
+    missed = [key for key in keys if memo[key.entry].value() is None] if memo else keys
     token = _prefetched.set(memo)
     try:
-        yield
+        with metadata.prefetched((reads[key] for key in missed), consistent=bool(memo)):
+            yield
     finally:
         _prefetched.reset(token)
 

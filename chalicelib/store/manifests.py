@@ -115,6 +115,11 @@ def reference_cache_key(name: str, reference: str) -> cache.Key:
     return cache.Key(repository_scope(name), f"ref:{name}:{reference}")
 
 
+def reference_table_key(name: str, reference: str) -> tuple[str, str]:
+    """The first item `pulled` reads when the cache does not answer (metadata.prefetched)."""
+    return keys.repository(name), keys.manifest(reference) if ":" in reference else keys.tag(reference)
+
+
 def pulled(name: str, reference: str) -> ManifestRecord | None:
     """The manifest a tag or a digest names, as a pull reads it: through the cache, else a read of the
     tag and one of the manifest."""

@@ -6,6 +6,9 @@ table that passes the same contract tests."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from chalicelib.store.dynamo import DynamoTable
 from chalicelib.store.table import (
@@ -38,7 +41,35 @@ def check() -> None:
     get("HEALTH", "PROBE")
 
 
+@dataclass
+class _Prefetched:
+    items: dict[tuple[str, str], Item | None]
+    consistent: bool
+
+
+_prefetched: ContextVar[_Prefetched | None] = ContextVar("metadata_prefetched", default=None)
+
+
+@contextmanager
+def prefetched(keys: Iterable[tuple[str, str]], *, consistent: bool) -> Iterator[None]:
+    """Read these items in one BatchGetItem for the `get`s that follow, each answered once, until the
+    block ends (a pull names in its path the items it will read, which the cache did not hold)."""
+    keys = list(dict.fromkeys(keys))
+    items: dict[tuple[str, str], Item | None] = {}
+    if len(keys) > 1:  # a single item costs the same read by the get that needs it
+        found = {(i["PK"], i["SK"]): i for i in batch_get(keys, consistent=consistent)}
+        items = {key: found.get(key) for key in keys}
+    token = _prefetched.set(_Prefetched(items, consistent))
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
 def get(pk: str, sk: str, consistent: bool = False) -> Item | None:
+    memo = _prefetched.get()
+    if memo is not None and (pk, sk) in memo.items and (memo.consistent or not consistent):
+        return memo.items.pop((pk, sk))
     return _table.get(pk, sk, consistent)
 
 

@@ -75,6 +75,11 @@ def project_cache_key(name: str) -> cache.Key:
     return cache.Key(_project_scope(name), f"project:{name}")
 
 
+def project_table_key(name: str) -> tuple[str, str]:
+    """The item `get_project` reads when the cache does not answer (metadata.prefetched)."""
+    return PROJECTS, name
+
+
 def _read_project(name: str, consistent: bool = False) -> Project | None:
     item = _NAMED.get(PROJECTS, name, consistent)
     return _project(item) if item else None

@@ -63,6 +63,42 @@ def test_a_warm_pull_reads_nothing_from_the_table(client: Client, cached: RedisS
     assert cached.client().info("stats")["keyspace_hits"] >= 4
 
 
+def _table_reads(request: Callable[[], Reply]) -> list[str]:
+    with counting() as usage:
+        assert request().status == 200
+    return sorted(call for call, n in usage.calls.items() for _ in range(n)
+                  if call.startswith("dynamodb.") and call != _LEASE_RENEWAL)
+
+
+def _cold_reads(client: Client, image: Image) -> tuple[list[str], list[str]]:
+    """The table reads of a pull by tag and of one by digest, when neither the project nor the
+    repository is cached (both were just written)."""
+    reads = []
+    for reference in ("v1", image.digest):
+        assert push_image(client, "team/app", reference, image).status == 201
+        api(client, "PUT", "/projects/team", {"metadata": {"public": "true"}})
+        reads.append(_table_reads(lambda: _pull(client, "team/app", reference, auth=None)))
+    return reads[0], reads[1]
+
+
+def test_a_cold_pull_reads_its_project_and_manifest_in_at_most_two_table_calls(
+        client: Client, cached: RedisServer) -> None:
+    api(client, "POST", "/projects", {"project_name": "team", "metadata": {"public": "true"}})
+    image = _pushed(client, "team/app", "v1", "cold")
+    by_tag, by_digest = _cold_reads(client, image)
+    # The project and the tag in one BatchGetItem, then the manifest the tag names.
+    assert by_tag == ["dynamodb.BatchGetItem", "dynamodb.GetItem(REPO)"]
+    assert by_digest == ["dynamodb.BatchGetItem"]  # the project and the manifest
+    assert _table_reads(lambda: _pull(client, "team/app", image.digest, auth=None)) == []  # and kept
+
+
+def test_without_the_cache_a_pull_reads_as_few_items(client: Client) -> None:
+    api(client, "POST", "/projects", {"project_name": "team", "metadata": {"public": "true"}})
+    image = _pushed(client, "team/app", "v1", "uncached")
+    assert _cold_reads(client, image) == (["dynamodb.BatchGetItem", "dynamodb.GetItem(REPO)"],
+                                          ["dynamodb.BatchGetItem"])
+
+
 def test_a_moved_tag_is_seen_by_the_next_pull(client: Client, cached: RedisServer) -> None:
     first = _pushed(client, "library/app", "v1", "first")
     assert _digest(_pull(client, "library/app", "v1")) == first.digest
