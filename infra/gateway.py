@@ -230,7 +230,9 @@ def make_handler(gateway: Gateway, body_timeout: float = 10.0) -> type[BaseHTTPR
             self.send_error(405, "Method Not Allowed")
 
         def _serve(self) -> None:
-            self.server.request_started()  # type: ignore[attr-defined]
+            if not self.server.request_started():  # type: ignore[attr-defined]
+                self.close_connection = True  # stopping: closed unanswered, never cut halfway
+                return
             try:
                 self._answer()
             finally:
@@ -281,16 +283,26 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight = 0
+        self._draining = False
         self._idle = threading.Condition()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        request, address = self.socket.accept()
+        request.setblocking(True)  # the listener is not (serve_on); its connections are
+        return request, address
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.tls and request.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS handshake record
             request = self.tls.wrap_socket(request, server_side=True)
         super().finish_request(request, client_address)
 
-    def request_started(self) -> None:
+    def request_started(self) -> bool:
+        """False once draining: the request must not start (it could be cut by the exit)."""
         with self._idle:
+            if self._draining:
+                return False
             self._in_flight += 1
+            return True
 
     def request_finished(self) -> None:
         with self._idle:
@@ -298,13 +310,26 @@ class _Server(ThreadingHTTPServer):
             self._idle.notify_all()
 
     def drain(self, timeout: float) -> bool:
-        """Wait until no request is being served (True), or `timeout` seconds (False)."""
+        """Start no more requests and wait until none is being served (True), or `timeout` seconds (False)."""
         with self._idle:
+            self._draining = True
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
 
 def serve(gateway: Gateway, host: str, port: int, tls: ssl.SSLContext | None = None,
           body_timeout: float = 10.0) -> _Server:
-    server = _Server((host, port), make_handler(gateway, body_timeout))
+    return serve_on(socket.create_server((host, port), backlog=128), gateway, tls, body_timeout)
+
+
+def serve_on(listener: socket.socket, gateway: Gateway, tls: ssl.SSLContext | None = None,
+             body_timeout: float = 10.0) -> _Server:
+    """On a listening socket, which other processes may accept from too (infra/api_worker.py). It is
+    made non-blocking: every process waiting on it wakes for a new connection, and those that lose the
+    race must go back to waiting (and see a shutdown), not block in accept()."""
+    listener.setblocking(False)
+    server = _Server(listener.getsockname()[:2], make_handler(gateway, body_timeout), bind_and_activate=False)
+    server.socket.close()
+    server.socket = listener
+    server.server_address = listener.getsockname()[:2]
     server.tls = tls
     return server

@@ -7,9 +7,11 @@
 3. bootstraps the signing key, `admin`, the public project `library` and the built-in Trivy scanner,
    and puts trivy's DB into S3 (the offline DB in infra/trivy-db unless TRIVY_DB_SOURCE says otherwise);
 4. runs the template's functions in this process: their SQS event sources are polled (scan jobs),
-   schedules fired, and the emulator's state machines (CVE export) call them in-process;
-5. serves the Chalice app through the local API Gateway until Ctrl-C or SIGTERM, then lets requests in
-   flight finish (a few seconds), saves the state and exits.
+   schedules fired (the pull recorder's each minute, and once more at stop), and the emulator's
+   state machines (CVE export) call them in-process;
+5. serves the Chalice app through the local API Gateway, in one worker process per core on a shared
+   listening socket (infra/api_worker.py), until Ctrl-C or SIGTERM; then lets requests in flight
+   finish (a few seconds), saves the state and exits.
 The embedded emulator's state is restored from DATA_DIR at start and saved there as it changes.
 """
 
@@ -19,10 +21,12 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
 
+from infra.api_worker import ApiWorkers
 from infra.cache_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +45,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--enforce-aws-limits", action="store_true",
                         default=_flag("ENFORCE_AWS_LIMITS"),
                         help="apply API Gateway/Lambda limits: 6 MB payloads (413), 29 s timeout (504)")
-    parser.add_argument("--instances", type=int, default=4, help="concurrent 'Lambda instances'")
+    parser.add_argument("--instances", type=int, default=4, help="concurrent 'Lambda instances' per worker")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "0")) or os.cpu_count() or 1,
+                        help="API worker processes (default: one per core)")
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", str(ROOT / ".data")),
                         help="where the embedded emulator's state is kept between runs (infra/snapshot.py)")
     parser.add_argument("--snapshot-seconds", type=float, default=float(os.environ.get("SNAPSHOT_SECONDS", "5")),
@@ -66,7 +72,8 @@ def _local_defaults() -> None:
 
 def _cache_server(args: argparse.Namespace, named: str) -> RedisServer | None:
     """A redis-server of our own for the cache, unless one is named (REDIS_URL) or the cache is off.
-    Its entries need no saving: a new server starts a new cache epoch (chalicelib/store/cache.py)."""
+    Nothing is saved: a new server starts a new cache epoch (chalicelib/store/cache.py), and the pulls it
+    buffered are written when the launcher stops."""
     os.environ["REDIS_URL"] = "" if args.no_cache else named
     if args.no_cache or named:
         return None
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRIVY_DB_SOURCE", str(ROOT / "infra" / "trivy-db"))
     from chalicelib import bootstrap
     from chalicelib.scan import trivy
-    from infra import functions, gateway, resources, snapshot, tls
+    from infra import functions, resources, snapshot, tls
 
     context = resources.local_context(os.environ["AWS_DEFAULT_REGION"])
     resources.create_all(context)
@@ -124,27 +131,31 @@ def main(argv: list[str] | None = None) -> int:
     if snapshots:
         snapshots.save()
         snapshots.run_every(args.snapshot_seconds, stop)
-    server = gateway.serve(gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
-                           args.host, args.port, tls.self_signed_context(args.host) if args.tls else None)
-    url = f"{'https' if args.tls else 'http'}://{args.host}:{server.server_address[1]}"
+    listener = socket.create_server((args.host, args.port), backlog=1024)
+    port = listener.getsockname()[1]
+    options = ["--instances", str(args.instances), "--grace-seconds", str(GRACE_SECONDS)]
+    options += ["--enforce-aws-limits"] if args.enforce_aws_limits else []
+    if args.tls:
+        cert, key = tls.self_signed_certificate(args.host)
+        options += ["--tls-cert", str(cert), "--tls-key", str(key)]
+    workers = ApiWorkers(listener, args.workers, options)
+    workers.start()
+    url = f"{'https' if args.tls else 'http'}://{args.host}:{port}"
     print(f"Registry ready at {url}  (AWS endpoint {os.environ['AWS_ENDPOINT_URL']})", flush=True)
     print(f"  user admin, password {os.environ['HARBOR_ADMIN_PASSWORD']} (on first start)", flush=True)
     print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
-          f"oci:<dir> docker://{args.host}:{server.server_address[1]}/library/<image>:<tag>", flush=True)
+          f"oci:<dir> docker://{args.host}:{port}/library/<image>:<tag>", flush=True)
     # Both stop it, even when started from a background job (which starts with SIGINT ignored).
     for stopping in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stopping, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stop.wait()
-    stop.set()
-    server.shutdown()  # no new requests; those in flight get a few seconds to be answered
-    answered = server.drain(GRACE_SECONDS)
+    workers.supervise(stop)
+    workers.stop(GRACE_SECONDS)  # no new requests; those in flight get a few seconds to be answered
+    local.run_minutely()  # the pulls still buffered in the cache, which is not saved
     if snapshots:
         snapshots.save()
     if cache:
         cache.stop()
-    print("stopped" if answered else "stopped (requests still in flight were closed)", flush=True)
+    print("stopped", flush=True)
     # Leave at once: the interpreter's teardown of the emulator's in-memory state takes minutes, and
     # every thread left is a daemon of ours whose work is saved or answered.
     os._exit(0)

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed_context(host: str) -> ssl.SSLContext:
+def self_signed_certificate(host: str) -> tuple[Path, Path]:
+    """A new certificate for `host` (and localhost) and its key, in files: (cert.pem, key.pem)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     try:
@@ -33,6 +34,10 @@ def self_signed_context(host: str) -> ssl.SSLContext:
     (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                                           serialization.PrivateFormat.PKCS8,
                                                           serialization.NoEncryption()))
+    return directory / "cert.pem", directory / "key.pem"
+
+
+def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    context.load_cert_chain(cert, key)
     return context

@@ -56,12 +56,13 @@ PRICES = {
     "Lambda GB-s": 0.0000166667 * 1_000_000,  # per million GB-s
     "DynamoDB read units": 0.125,
     "DynamoDB write units": 0.625,
-    "SQS requests": 0.40,
     "ElastiCache Serverless ECPUs": 0.0034,
 }
 API_MEMORY_GB = 1.0  # .chalice/config.json: lambda_memory_size 1024
 RECORDER_WRITE_UNITS_PER_PULL = 2 + 2 * (1 + 1 + 8) / 90  # its record, and its share of the counter writes
-RECORDER_SQS_REQUESTS_PER_PULL = 2 / 10  # a receive and a delete per 10 messages
+# ElastiCache Serverless bills 1 ECPU per KB a command moves: the pull's MGET (the manifest entry, 1-2 KB)
+# and XADD, and its share of the recorder's stream reads, acknowledgements and deletions.
+ECPUS_PER_PULL = 4
 
 
 @dataclass
@@ -272,16 +273,16 @@ def _costs(measured: dict[tuple[str, str], tuple[str, float]]) -> None:
     print("\n== Cost model: USD per million manifest GETs by tag on AWS ==")
     for state in ("warm", "cold"):
         calls, own_ms = measured[("GET manifest (tag)", state)]
-        reads = sum(float(part.rsplit("x", 1)[1]) for part in calls.split(", ")
-                    if part.startswith("dynamodb.GetItem") or part.startswith("dynamodb.BatchGetItem"))
+        # A consistent read of an item under 4 KB is 1 unit; a cold pull's BatchGetItem reads 2 items.
+        reads = sum(float(part.rsplit("x", 1)[1]) * (2 if part.startswith("dynamodb.BatchGetItem") else 1)
+                    for part in calls.split(", ") if part.startswith(("dynamodb.GetItem", "dynamodb.BatchGetItem")))
         billed_gb_s = API_MEMORY_GB * (own_ms + 5) / 1000
         lines = {
             "API Gateway": PRICES["API Gateway REST requests"],
             "Lambda (API)": PRICES["Lambda requests"] + billed_gb_s * PRICES["Lambda GB-s"],
             "DynamoDB reads (consistent)": reads * PRICES["DynamoDB read units"],
-            "SQS (send, receive, delete)": (1 + RECORDER_SQS_REQUESTS_PER_PULL) * PRICES["SQS requests"],
             "DynamoDB writes (recorder)": RECORDER_WRITE_UNITS_PER_PULL * PRICES["DynamoDB write units"],
-            "ElastiCache (about 2 ECPUs)": 2 * PRICES["ElastiCache Serverless ECPUs"],
+            f"ElastiCache (about {ECPUS_PER_PULL} ECPUs)": ECPUS_PER_PULL * PRICES["ElastiCache Serverless ECPUs"],
         }
         print(f"-- cache {state}: " + ", ".join(f"{k} {v:.3f}" for k, v in lines.items())
               + f"; total {sum(lines.values()):.2f}")

@@ -1,9 +1,11 @@
-"""The launcher itself: an external AWS endpoint (as with LocalStack), request logs, clean stop."""
+"""The launcher itself: an external AWS endpoint (as with LocalStack), request logs, worker processes,
+clean stop."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -18,6 +20,7 @@ from tests.support.images import sha256
 from tests.support.net import free_port, wait_for_http
 from tests.support.stack import local_stack
 from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318, findings
+from tests.support.waiting import wait_until
 
 
 def test_uses_an_external_endpoint_and_starts_no_emulator(tmp_path: Path) -> None:
@@ -90,3 +93,38 @@ def test_a_stop_answers_or_closes_requests_in_flight_and_exits(tmp_path: Path) -
             assert stalled.recv(65536) == b""
         stalled.close()
         assert "stopped" in stack.log.read_text()
+
+
+def _api_workers(launcher: int) -> set[int]:
+    listed = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(launcher)], capture_output=True, text=True)
+    return {int(line.split()[0]) for line in listed.stdout.splitlines() if "infra.api_worker" in line}
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe never)."""
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _refused(stack: Stack) -> bool:
+    try:
+        requests.get(f"{stack.url}/v2/", timeout=5)
+    except requests.ConnectionError:
+        return True
+    return False
+
+
+def test_requests_are_served_by_worker_processes_that_are_replaced_and_never_outlive_the_launcher(
+        tmp_path: Path) -> None:
+    with local_stack(tmp_path, "--workers", "2") as stack:
+        assert stack.process is not None
+        workers = _api_workers(stack.process.pid)
+        assert len(workers) == 2
+        os.kill(min(workers), signal.SIGKILL)  # a worker dies, as a Lambda instance may
+        wait_until(lambda: len(_api_workers(stack.process.pid) - workers) == 1, seconds=60)
+        for _ in range(20):  # whichever process accepts, every request is answered
+            assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=30).status_code == 200
+        workers = _api_workers(stack.process.pid)
+        stack.process.kill()  # the launcher killed outright: its workers must not keep its port
+        stack.process.wait()
+        wait_until(lambda: _refused(stack) and not [pid for pid in workers if _running(pid)], seconds=60)
