@@ -27,8 +27,10 @@ def record(messages: dict[str, str]) -> list[str]:
 
 
 def flush(consumer: str, time_left: Callable[[], bool]) -> int:
-    """Write the pulls buffered in the stream, a batch at a time while `time_left()`; returns how many
-    were written. Those whose repository failed stay for a later run."""
+    """Move what runs that stopped halfway left, then write the pulls buffered in the stream, a batch at
+    a time while `time_left()`; returns how many were written. Those whose repository failed stay for a
+    later run."""
+    pulls.transfer_stale_tallies()
     written = 0
     while time_left():
         batch = pulls.claim(consumer, _BATCH)

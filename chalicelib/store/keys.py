@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 CATALOG = "CATALOG"  # PK of one item per repository, SK = repository name
+PULL_TALLIES = "PULLTALLY"  # PK of the pull recorder's tallies (store/pulls.py), SK = <ms>#<uuid>
 BLOB = "BLOB"  # SK of a blob's global record
 UPLOAD = "UPLOAD"  # SK of an upload session
 TAG_PREFIX = "TAG#"

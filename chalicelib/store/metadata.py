@@ -141,14 +141,15 @@ def put_op(item: Item, *, if_absent: bool = False, must_exist: bool = False, exp
     return Put(item, Condition(absent=if_absent, exists=must_exist, expected=expected))
 
 
-def delete_op(pk: str, sk: str, *, must_exist: bool = False) -> Delete:
-    return Delete(pk, sk, Condition(exists=must_exist))
+def delete_op(pk: str, sk: str, *, must_exist: bool = False, expected: Item | None = None) -> Delete:
+    return Delete(pk, sk, Condition(exists=must_exist, expected=expected))
 
 
-def set_fields_op(pk: str, sk: str, fields: Item, *, add: Item | None = None, defaults: Item | None = None,
-                  must_exist: bool = False, expected: Item | None = None) -> Update:
+def set_fields_op(pk: str, sk: str, fields: Item, *, remove: Iterable[str] = (), add: Item | None = None,
+                  defaults: Item | None = None, must_exist: bool = False, expected: Item | None = None) -> Update:
     """set_fields as an operation of a transaction."""
-    return Update(pk, sk, fields, (), add or {}, defaults or {}, Condition(exists=must_exist, expected=expected))
+    return Update(pk, sk, fields, tuple(remove), add or {}, defaults or {},
+                  Condition(exists=must_exist, expected=expected))
 
 
 def transact(writes: list[Write]) -> None:

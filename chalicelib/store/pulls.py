@@ -7,21 +7,29 @@ its messages come. An entry is acknowledged and deleted once written; one whose 
 stopped is claimed again by a later run after `pull_retry_seconds`, and parked in the pull dead-letter
 queue after `_MAX_DELIVERIES`, as SQS's redrive does for the queue.
 
-A pull's message carries its audit record's id, made when it was answered, so the record is the same
-item however often the message is delivered. The record is also the proof that the pull was counted:
-each repository's share of a batch is written in transactions that put its records (only if absent), add to
-the repository's pull count and to the audit counters, and set each artifact's pull time, as many
-pulls per transaction as its 100 writes hold. A message delivered again finds its record there; the
-transaction is then redone without it. Hence exact counts, with at-least-once delivery, and one count
-and pull-time write per artifact for every ~90 pulls.
+A pull carries its audit record's id, made when it was answered, so the record is the same item
+however often the pull is delivered. The record is also the proof that the pull was counted. Each
+repository's share of a batch is written in two steps:
+1. `tally`: transactions of 99 records (put only if absent) and one update of a tally item of this
+   run (PULLTALLY), adding their count per audit counter and to the pulls, and setting each
+   artifact's latest pull time; a pull whose record is there already is left out;
+2. `transfer`: one transaction adds the tally to the repository's pull count and the audit counters,
+   sets each artifact's pull time and deletes the tally, conditional on the tally being unchanged.
+Hence exact counts with at-least-once delivery, and one write per artifact, per repository and per
+audit counter for each batch, however many pulls it holds (a popular image's item is never a hot
+key). A run that stopped between the steps leaves its tally, moved by a later run
+(`transfer_stale_tallies`).
 """
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from itertools import takewhile
 
 import redis
 
@@ -31,6 +39,8 @@ from chalicelib.store import audit, cache, keys, metadata, queue
 
 _STREAM, _GROUP = "{hr}:pulls", "recorder"  # in the cache's hash slot and under its ACL (store/cache.py)
 _MAX_DELIVERIES = 5
+_RECORDS_PER_TALLY = metadata.TRANSACTION_LIMIT - 1  # and the tally's update
+_PULLED, _COUNTED = "pulled|", "counted|"  # a tally's attributes: <digest> -> latest record id, <counter> -> n
 
 
 @dataclass(frozen=True)
@@ -148,40 +158,90 @@ def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:
 def record(repository: str, pulls: list[Pull]) -> None:
     """Write one repository's pulls of a batch (see the module's docstring). A repository or an artifact
     deleted meanwhile is left out; the pulls' audit records are still written."""
-    for chunk in _chunks(pulls):
-        _record_chunk(repository, chunk)
+    written = tally(repository, pulls)
+    if written is not None:
+        transfer(written)
 
 
-def _chunks(pulls: list[Pull]) -> Iterator[list[Pull]]:
-    """As many pulls per transaction as its 100 writes hold: their records, one pull time per artifact,
-    one count per audit shard, the pull count (90 pulls of one artifact at once)."""
-    chunk: list[Pull] = []
-    artifacts: set[str] = set()
-    counters: set[tuple[str, str]] = set()
-    for pull in pulls:
-        counter = audit.counter_key(pull.audit_item)
-        writes = len(chunk) + 1 + len(artifacts | {pull.digest}) + len(counters | {counter}) + 1
-        if chunk and writes > metadata.TRANSACTION_LIMIT:
-            yield chunk
-            chunk, artifacts, counters = [], set(), set()
-        chunk.append(pull)
-        artifacts.add(pull.digest)
-        counters.add(counter)
-    if chunk:
-        yield chunk
+def tally(repository: str, pulls: list[Pull]) -> tuple[str, str] | None:
+    """The first step of `record`: the pulls' records, not yet written, and their counts and latest
+    times in a new tally, in transactions of 99 records and the tally's update. Returns the tally's key,
+    None when every record was there already."""
+    key = (keys.PULL_TALLIES, f"{time.time_ns() // 1_000_000:013d}#{uuid.uuid4().hex}")
+    ordered = sorted(pulls, key=lambda pull: pull.record_id)  # a later chunk holds later pull times
+    written = [_tally_chunk(repository, key, ordered[i:i + _RECORDS_PER_TALLY])
+               for i in range(0, len(ordered), _RECORDS_PER_TALLY)]
+    return key if any(written) else None
 
 
-def _record_chunk(repository: str, pulls: list[Pull]) -> None:
+def _tally_chunk(repository: str, key: tuple[str, str], pulls: list[Pull]) -> bool:
     for _ in range(3):  # each retry drops what a delivery before this one already wrote
         pending = _not_yet_recorded(pulls)
         if not pending:
+            return False
+        latest: dict[str, int] = {}
+        for pull in pending:
+            latest[pull.digest] = max(latest.get(pull.digest, 0), pull.record_id)
+        counted = Counter(_COUNTED + "|".join(audit.counter_key(p.audit_item)) for p in pending)
+        try:
+            metadata.transact([*(metadata.put_op(p.audit_item, if_absent=True) for p in pending),
+                               metadata.set_fields_op(*key, {"repository": repository,
+                                                             **{_PULLED + d: i for d, i in latest.items()}},
+                                                      add={"pulls": len(pending), **counted})])
+            return True
+        except metadata.ConditionFailed:
+            continue
+    raise RuntimeError(f"the pulls of {repository} could not be recorded: their records keep appearing")
+
+
+def transfer(key: tuple[str, str]) -> None:
+    """The second step of `record`: add a tally's counts to the repository's pull count and the audit
+    counters, set its artifacts' pull times, and delete it, at once (in parts when its artifacts exceed a
+    transaction, each part forgetting what it moved). Every write is conditional on the tally's count,
+    so a tally that grew meanwhile is read again, and one moved by another run is left alone."""
+    for _ in range(5):
+        item = metadata.get(*key, consistent=True)
+        if item is None:
             return
         try:
-            metadata.transact(_writes(repository, pending, *_targets(repository, pending)))
+            _transfer(key, item)
             return
         except metadata.ConditionFailed:
             continue
-    raise RuntimeError(f"the pulls of {repository} could not be recorded: their targets keep changing")
+    raise RuntimeError(f"the pull tally {key[1]} could not be moved: it keeps changing")
+
+
+def _transfer(key: tuple[str, str], item: metadata.Item) -> None:
+    repository, unchanged = item["repository"], {"pulls": item["pulls"]}
+    pulled = {name[len(_PULLED):]: int(value) for name, value in item.items() if name.startswith(_PULLED)}
+    listed, present = _targets(repository, pulled)
+    moves = [(_PULLED + digest, metadata.set_fields_op(keys.repository(repository), keys.manifest(digest),
+                                                      {"pull_time": audit.time_of(record_id)}, must_exist=True))
+             for digest, record_id in pulled.items() if digest in present]
+    final: list[metadata.Write] = [
+        metadata.set_fields_op(*name[len(_COUNTED):].split("|", 1), {}, add={"records": int(value)})
+        for name, value in item.items() if name.startswith(_COUNTED)]
+    if listed:
+        final.append(metadata.set_fields_op(keys.CATALOG, repository, {}, add={"pull_count": int(item["pulls"])},
+                                            must_exist=True))
+    final.append(metadata.delete_op(*key, expected=unchanged))
+    room = metadata.TRANSACTION_LIMIT - len(final)
+    while len(moves) > room:
+        part, moves = moves[:metadata.TRANSACTION_LIMIT - 1], moves[metadata.TRANSACTION_LIMIT - 1:]
+        metadata.transact([*(write for _, write in part),
+                           metadata.set_fields_op(*key, {}, remove=[name for name, _ in part], expected=unchanged)])
+    metadata.transact([*(write for _, write in moves), *final])
+
+
+def transfer_stale_tallies() -> int:
+    """Move the tallies a run left behind (it stopped between its two steps) once they are older than
+    `pull_retry_seconds`: a live run moves its own sooner. Returns how many were moved."""
+    cutoff = f"{int((time.time() - settings().pull_retry_seconds) * 1000):013d}~"
+    stale = list(takewhile(lambda sort_key: sort_key < cutoff,
+                           (item["SK"] for item in metadata.iterate(keys.PULL_TALLIES, attributes=[]))))
+    for sort_key in stale:
+        transfer((keys.PULL_TALLIES, sort_key))
+    return len(stale)
 
 
 def _not_yet_recorded(pulls: list[Pull]) -> list[Pull]:
@@ -191,28 +251,11 @@ def _not_yet_recorded(pulls: list[Pull]) -> list[Pull]:
     return [p for p, i in zip(pulls, items, strict=True) if (i["PK"], i["SK"]) not in present]
 
 
-def _targets(repository: str, pulls: Iterable[Pull]) -> tuple[bool, set[str]]:
-    """Whether the repository is still in the catalog, and which of the pulled artifacts are still there."""
-    digests = {p.digest for p in pulls}
+def _targets(repository: str, digests: Iterable[str]) -> tuple[bool, set[str]]:
+    """Whether the repository is still in the catalog, and which of these artifacts are still there."""
+    digests = set(digests)
     found = metadata.batch_get([(keys.CATALOG, repository), *((keys.repository(repository), keys.manifest(d))
                                                                for d in digests)], attributes=[], consistent=True)
     present = {(i["PK"], i["SK"]) for i in found}
     return ((keys.CATALOG, repository) in present,
             {d for d in digests if (keys.repository(repository), keys.manifest(d)) in present})
-
-
-def _writes(repository: str, pulls: list[Pull], listed: bool, artifacts: set[str]) -> list[metadata.Write]:
-    writes: list[metadata.Write] = [metadata.put_op(p.audit_item, if_absent=True) for p in pulls]
-    counters = Counter(audit.counter_key(p.audit_item) for p in pulls)
-    writes += [metadata.set_fields_op(pk, sk, {}, add={"records": n}) for (pk, sk), n in counters.items()]
-    if listed:
-        writes.append(metadata.set_fields_op(keys.CATALOG, repository, {}, add={"pull_count": len(pulls)},
-                                             must_exist=True))
-    last_pulled: dict[str, int] = {}
-    for pull in pulls:
-        if pull.digest in artifacts:
-            last_pulled[pull.digest] = max(last_pulled.get(pull.digest, 0), pull.record_id)
-    writes += [metadata.set_fields_op(keys.repository(repository), keys.manifest(digest),
-                                      {"pull_time": audit.time_of(record_id)}, must_exist=True)
-               for digest, record_id in last_pulled.items()]
-    return writes

@@ -59,7 +59,9 @@ PRICES = {
     "ElastiCache Serverless ECPUs": 0.0034,
 }
 API_MEMORY_GB = 1.0  # .chalice/config.json: lambda_memory_size 1024
-RECORDER_WRITE_UNITS_PER_PULL = 2 + 2 * (1 + 1 + 8) / 90  # its record, and its share of the counter writes
+# Transactional writes cost 2 units: its record, its share of a tally update (99 records each) and of the
+# batch's transfer of 1,000 pulls (the artifact, the repository, 8 audit counters, the tally's deletion).
+RECORDER_WRITE_UNITS_PER_PULL = 2 * (1 + 1 / 99 + (1 + 1 + 8 + 1) / 1000)
 # ElastiCache Serverless bills 1 ECPU per KB a command moves: the pull's MGET (the manifest entry, 1-2 KB)
 # and XADD, and its share of the recorder's stream reads, acknowledgements and deletions.
 ECPUS_PER_PULL = 4

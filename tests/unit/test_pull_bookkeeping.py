@@ -5,7 +5,9 @@ again or a flush stops halfway."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -94,6 +96,58 @@ def test_a_batch_written_halfway_or_delivered_again_still_counts_each_pull_once(
                                       VisibilityTimeout=0)
     local_functions.drain()
     assert (_pull_count(client, "app"), _pull_count(client, "other"), _pull_records(client)) == (3, 2, 5)
+
+
+@contextmanager
+def _updates_of_item(sort_key: str) -> Iterator[list[str]]:
+    """The updates DynamoDB is asked to make to items with this sort key (in transactions or not)."""
+    updates: list[str] = []
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        operations = [op["Update"] for op in params.get("TransactItems", []) if "Update" in op]
+        operations += [params] if "UpdateExpression" in params else []
+        updates.extend(op["UpdateExpression"] for op in operations if op["Key"]["SK"]["S"] == sort_key)
+
+    dynamodb = aws.client("dynamodb")
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", before)
+    try:
+        yield updates
+    finally:
+        dynamodb.meta.events.unregister("before-parameter-build.dynamodb", before)
+
+
+def test_a_batch_of_pulls_of_one_artifact_writes_its_item_once(
+        client: Client, local_functions: LocalFunctions, stack: Context) -> None:
+    image = make_image("hot")
+    push_image(client, "library/app", "v1", image)
+    token = client.request("GET", "/service/token?scope=repository:library/app:pull").json()["token"]
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(lambda _: client.request("GET", "/v2/library/app/manifests/v1", token=token).status,
+                            range(250))) == {200}
+    records = [pulls.parse(m["Body"]) for m in _receive_all(stack.resolve({"Ref": "PullQueue"}), stack.region)]
+    with _updates_of_item(f"MANIFEST#{image.digest}") as artifact, _updates_of_item("library/app") as repository:
+        pulls.record("library/app", records)  # one batch, as the recorder writes it
+    assert (len(artifact), len(repository)) == (1, 1)
+    assert (_pull_count(client, "app"), _pull_records(client)) == (250, 250)
+
+
+def test_a_run_that_stopped_after_writing_the_records_is_completed_by_the_next_one(
+        client: Client, local_functions: LocalFunctions, stack: Context, retry_at_once: None) -> None:
+    push_image(client, "library/app", "v1", make_image("stopped"))
+    for _ in range(3):
+        assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+    queue_url = stack.resolve({"Ref": "PullQueue"})
+    messages = _receive_all(queue_url, stack.region)
+    pulls.tally("library/app", [pulls.parse(m["Body"]) for m in messages])  # and the run stopped
+    assert (_pull_count(client, "app"), _pull_records(client)) == (0, 3)
+    sqs = boto3.client("sqs", region_name=stack.region)
+    for message in messages:  # never acknowledged: delivered again
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                      VisibilityTimeout=0)
+    local_functions.drain()
+    assert (_pull_count(client, "app"), _pull_records(client)) == (3, 3)
+    artifact = api(client, "GET", "/projects/library/repositories/app/artifacts/v1").json()
+    assert artifact["pull_time"] > artifact["push_time"]
 
 
 def test_a_pull_of_an_artifact_deleted_before_the_flush_is_audited_without_reviving_it(
