@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -77,7 +78,7 @@ def _cold_reads(client: Client, image: Image) -> tuple[list[str], list[str]]:
     for reference in ("v1", image.digest):
         assert push_image(client, "team/app", reference, image).status == 201
         api(client, "PUT", "/projects/team", {"metadata": {"public": "true"}})
-        reads.append(_table_reads(lambda: _pull(client, "team/app", reference, auth=None)))
+        reads.append(_table_reads(partial(_pull, client, "team/app", reference, auth=None)))
     return reads[0], reads[1]
 
 
