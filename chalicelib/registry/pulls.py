@@ -30,8 +30,8 @@ def flush(consumer: str, time_left: Callable[[], bool]) -> int:
     """Move what runs that stopped halfway left, then write the pulls buffered in the stream, a batch at
     a time while `time_left()`; returns how many were written. Those whose repository failed stay for a
     later run."""
-    pulls.transfer_stale_tallies()
-    written = 0
+    moved = pulls.transfer_stale_tallies()
+    written = left = 0
     while time_left():
         batch = pulls.claim(consumer, _BATCH)
         if not batch:
@@ -39,7 +39,9 @@ def flush(consumer: str, time_left: Callable[[], bool]) -> int:
         failed = set(_record({entry.entry_id: entry.pull for entry in batch}))
         pulls.written(entry for entry in batch if entry.entry_id not in failed)
         pulls.failed(entry for entry in batch if entry.entry_id in failed)
-        written += len(batch) - len(failed)
+        written, left = written + len(batch) - len(failed), left + len(failed)
+    if written or left or moved:
+        logger.info("buffered pulls written", extra={"pulls": written, "left": left, "stale_tallies": moved})
     return written
 
 
