@@ -53,6 +53,6 @@ def _record(parsed: dict[K, pulls.Pull]) -> list[K]:
             pulls.record(repository, group)
         except Exception:
             logger.exception("pulls not recorded", extra={"repository": repository, "pulls": len(group)})
-            ids = {p.record_id for p in group}
-            failed += [key for key, pull in parsed.items() if pull.record_id in ids]
+            keys = {p.key for p in group}
+            failed += [key for key, pull in parsed.items() if pull.key in keys]
     return failed

@@ -7,8 +7,8 @@ its messages come. An entry is acknowledged and deleted once written; one whose 
 stopped is claimed again by a later run after `pull_retry_seconds`, and parked in the pull dead-letter
 queue after `_MAX_DELIVERIES`, as SQS's redrive does for the queue.
 
-A pull carries its audit record's id, made when it was answered, so the record is the same item
-however often the pull is delivered. The record is also the proof that the pull was counted. Each
+A pull carries its audit record's id and nonce, made when it was answered, so the record is the same
+item however often the pull is delivered. The record is also the proof that the pull was counted. Each
 repository's share of a batch is written in two steps:
 1. `tally`: transactions of 99 records (put only if absent) and one update of a tally item of this
    run (PULLTALLY), adding their count per audit counter and to the pulls, and setting each
@@ -52,16 +52,21 @@ class Pull:
     reference: str
     digest: str
     username: str
+    nonce: int = 0  # with the record id, what makes the pull one (store/audit.py: new_nonce)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.record_id, self.nonce
 
     @property
     def audit_item(self) -> metadata.Item:
         return audit.item(self.record_id, self.project_id, self.project, "pull", "artifact",
-                          f"{self.repository}:{self.reference}", self.username)
+                          f"{self.repository}:{self.reference}", self.username, self.nonce)
 
 
 def new_pull(project_id: int, project: str, repository: str, reference: str, digest: str, username: str) -> Pull:
     """A pull being answered now."""
-    return Pull(audit.new_id(), project_id, project, repository, reference, digest, username)
+    return Pull(audit.new_id(), project_id, project, repository, reference, digest, username, audit.new_nonce())
 
 
 def send(pull: Pull) -> None:
@@ -150,7 +155,7 @@ def failed(entries: Iterable[Buffered]) -> None:
 def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:
     """The pulls of each repository (a message delivered twice in one batch counts once)."""
     grouped: dict[str, list[Pull]] = {}
-    for pull in {p.record_id: p for p in pulls}.values():
+    for pull in {p.key: p for p in pulls}.values():
         grouped.setdefault(pull.repository, []).append(pull)
     return grouped
 

@@ -4,7 +4,7 @@ is delivered, 99 records per transaction, and one more to move the batch's count
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from chalicelib import projects
 from chalicelib.audit import log
@@ -52,3 +52,16 @@ def test_a_batch_is_counted_once_however_often_it_is_delivered(table: MemoryTabl
     assert repositories.get_repository("team/app").pull_count == 255
     assert log.count_all() == 255 + 1  # the pulls, and the project's creation
     assert manifests.manifest("team/app", "sha256:" + "b" * 64).pull_time
+
+
+def test_two_pulls_given_the_same_record_id_by_two_instances_are_both_counted(table: MemoryTable) -> None:
+    owner = users.create_user("owner", "Passw0rd!")
+    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True, extra_metadata={})
+    _pushed("team/app", "sha256:" + "a" * 64)
+    first = new_pull(project.project_id, "team", "team/app", "v1", "sha256:" + "a" * 64, "owner")
+    # Another instance, in the same millisecond, drew the same 12 random bits: the same id.
+    second = new_pull(project.project_id, "team", "team/app", "v1", "sha256:" + "a" * 64, "owner")
+    second = replace(second, record_id=first.record_id)
+    assert pulls.record({"1": json.dumps(asdict(first)), "2": json.dumps(asdict(second))}) == []
+    assert repositories.get_repository("team/app").pull_count == 2
+    assert log.count_all() == 2 + 1
