@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from chalicelib import events
-from chalicelib.errors import DomainError
+from chalicelib import configurations, events
+from chalicelib.errors import DomainError, harbor_error
 from chalicelib.store.projects import (
     PROJECT_ADMIN_ROLE,
     Member,
@@ -68,8 +68,12 @@ def valid_project_name(name: str) -> bool:
     return 1 <= len(name) <= 255 and bool(_PROJECT_NAME.fullmatch(name))
 
 
-def create(name: str, *, owner_id: int, owner_name: str, public: bool, extra_metadata: dict[str, str]) -> Project:
-    """A new project with its creator as projectAdmin; ProjectExists when the name is taken."""
+def create(name: str, *, owner_id: int, owner_name: str, public: bool, extra_metadata: dict[str, str],
+           by_sysadmin: bool) -> Project:
+    """A new project with its creator as projectAdmin; ProjectExists when the name is taken, FORBIDDEN
+    when only system admins may create projects (project_creation_restriction)."""
+    if not by_sysadmin and configurations.only_admins_create_projects():
+        raise harbor_error("FORBIDDEN", "Only system admin can create project")
     project = create_project(name, owner_id=owner_id, owner_name=owner_name, public=public,
                              extra_metadata=extra_metadata)
     events.publish(events.ProjectCreated(project, owner_name))

@@ -21,7 +21,6 @@ from chalicelib.store.robots import NEVER, Robot, RobotExists, delete_robot, get
 __all__ = ["NEVER", "Robot", "RobotExists", "delete_robot", "get_robot_by_id", "iter_robots"]
 
 PREFIX = "robot$"
-DEFAULT_DURATION_DAYS = 30
 
 
 def generate_secret() -> str:

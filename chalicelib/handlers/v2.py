@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
+from chalicelib import configurations
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import Principal, token_allows
 from chalicelib.errors import DomainError
@@ -34,6 +35,8 @@ def handle(request: HttpRequest) -> HttpResponse:
     route = parse_route(path)
     if request.method not in _ACTIONS:
         raise DomainError("UNSUPPORTED", f"{request.method} is not supported here")
+    if _ACTIONS[request.method] != "pull":
+        configurations.require_writable()
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
     with service.reading(route.name, route.kind, route.ref, pull=action == "pull"):

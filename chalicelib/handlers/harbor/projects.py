@@ -82,7 +82,7 @@ def create_project(ctx: ApiContext) -> HttpResponse:
     meta = _request_metadata(body)
     public = meta.pop("public", "false") == "true"
     project = projects.create(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
-                              public=public, extra_metadata=meta)
+                              public=public, extra_metadata=meta, by_sysadmin=ctx.principal.sysadmin)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
 

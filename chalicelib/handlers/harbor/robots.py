@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import inputs, projects
+from chalicelib import configurations, inputs, projects
 from chalicelib.auth import robots
 from chalicelib.auth.access import project_permissions
 from chalicelib.auth.passwords import meeting_policy
@@ -26,7 +26,7 @@ def robot_json(robot: robots.Robot) -> dict[str, Any]:
 
 def _duration(raw: Any) -> int:
     if raw is None or raw == 0:
-        return robots.DEFAULT_DURATION_DAYS
+        return configurations.robot_token_duration()
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < robots.NEVER:
         raise harbor_error("BAD_REQUEST", "duration is a number of days, or -1 for never")
     return raw

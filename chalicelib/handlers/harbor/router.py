@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote
 
+from chalicelib import configurations as system_configuration
 from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor import (
     artifacts,
     audit_logs,
+    configurations,
     exports,
     labels,
     members,
@@ -32,7 +34,9 @@ Handler = Callable[..., HttpResponse]
 ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projects.ROUTES, *members.ROUTES,
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
                                           *labels.ROUTES, *robots.ROUTES, *search.ROUTES,
-                                          *scanners.ROUTES, *scans.ROUTES, *exports.ROUTES]
+                                          *scanners.ROUTES, *scans.ROUTES, *exports.ROUTES,
+                                          *configurations.ROUTES]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:
@@ -50,6 +54,9 @@ def _match(template: str, segments: list[str]) -> dict[str, str] | None:
 
 def handle(request: HttpRequest) -> HttpResponse:
     segments = [unquote(s) for s in request.path.strip("/").split("/")]
+    if request.method not in SAFE_METHODS and \
+            (request.method, "/".join(segments)) not in configurations.WRITABLE_WHEN_READ_ONLY:
+        system_configuration.require_writable()
     allowed = False
     for method, template, handler in ROUTES:
         params = _match(template, segments)

@@ -24,7 +24,7 @@ def _audit() -> list[tuple[str, str, str, str, str]]:
 def test_a_new_project_is_found_by_name_and_id_with_its_creator_as_project_admin() -> None:
     owner = _owner()
     created = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=False,
-                              extra_metadata={"auto_scan": "true"})
+                              extra_metadata={"auto_scan": "true"}, by_sysadmin=False)
     assert projects.get_project("team") == created
     assert projects.get_project_by_id(created.project_id) == created
     assert created.metadata == {"public": "false", "auto_scan": "true"}
@@ -35,10 +35,12 @@ def test_a_new_project_is_found_by_name_and_id_with_its_creator_as_project_admin
 
 def test_a_taken_name_is_a_conflict_and_changes_nothing() -> None:
     owner = _owner()
-    first = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True, extra_metadata={})
+    first = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True,
+                            extra_metadata={}, by_sysadmin=False)
     other = users.create_user("other", "Passw0rd!")
     with pytest.raises(projects.ProjectExists) as raised:
-        projects.create("team", owner_id=other.user_id, owner_name="other", public=False, extra_metadata={})
+        projects.create("team", owner_id=other.user_id, owner_name="other", public=False,
+                        extra_metadata={}, by_sysadmin=False)
     assert isinstance(raised.value, Conflict)
     assert projects.get_project("team") == first
     assert projects.roles_by_name(other.user_id) == {}
@@ -54,7 +56,8 @@ def test_project_names_follow_harbors_rule(name: str, valid: bool) -> None:
 
 def test_members_are_added_once_changed_and_removed() -> None:
     owner = _owner()
-    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=False, extra_metadata={})
+    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=False,
+                              extra_metadata={}, by_sysadmin=False)
     dev = users.create_user("dev", "Passw0rd!")
     member = projects.add_member(project, dev.user_id, "dev", DEVELOPER)
     with pytest.raises(projects.MemberExists):
@@ -69,8 +72,10 @@ def test_members_are_added_once_changed_and_removed() -> None:
 
 def test_a_deleted_project_takes_its_members_robots_and_labels_and_frees_its_name() -> None:
     owner = _owner()
-    doomed = projects.create("doomed", owner_id=owner.user_id, owner_name="owner", public=False, extra_metadata={})
-    kept = projects.create("kept", owner_id=owner.user_id, owner_name="owner", public=False, extra_metadata={})
+    doomed = projects.create("doomed", owner_id=owner.user_id, owner_name="owner", public=False,
+                             extra_metadata={}, by_sysadmin=False)
+    kept = projects.create("kept", owner_id=owner.user_id, owner_name="owner", public=False,
+                           extra_metadata={}, by_sysadmin=False)
     for project in (doomed, kept):
         robots.create_robot(f"robot${project.name}+ci", "", "project", -1, False,
                             [{"kind": "project", "namespace": project.name, "access": []}],
@@ -88,5 +93,6 @@ def test_a_deleted_project_takes_its_members_robots_and_labels_and_frees_its_nam
     assert [label.name for label in labels.iter_labels("p", kept.project_id)] == ["kept-label"]
     assert labels.get_label(global_label.label_id) == global_label
     assert _audit()[0] == ("doomed", "delete", "project", "doomed", "owner")
-    again = projects.create("doomed", owner_id=owner.user_id, owner_name="owner", public=True, extra_metadata={})
+    again = projects.create("doomed", owner_id=owner.user_id, owner_name="owner", public=True,
+                            extra_metadata={}, by_sysadmin=False)
     assert again.project_id not in (doomed.project_id, kept.project_id)

@@ -36,7 +36,8 @@ def test_a_batch_is_counted_once_however_often_it_is_delivered(table: MemoryTabl
     counting = CountingTable()
     metadata.use(counting)  # the fixture puts the table it replaced back
     owner = users.create_user("owner", "Passw0rd!")
-    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True, extra_metadata={})
+    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True,
+                              extra_metadata={}, by_sysadmin=False)
     _pushed("team/app", "sha256:" + "a" * 64)
     _pushed("team/app", "sha256:" + "b" * 64)
     batch = [new_pull(project.project_id, "team", "team/app", "v1", "sha256:" + ("a" if i < 250 else "b") * 64,
@@ -56,7 +57,8 @@ def test_a_batch_is_counted_once_however_often_it_is_delivered(table: MemoryTabl
 
 def test_two_pulls_given_the_same_record_id_by_two_instances_are_both_counted(table: MemoryTable) -> None:
     owner = users.create_user("owner", "Passw0rd!")
-    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True, extra_metadata={})
+    project = projects.create("team", owner_id=owner.user_id, owner_name="owner", public=True,
+                              extra_metadata={}, by_sysadmin=False)
     _pushed("team/app", "sha256:" + "a" * 64)
     first = new_pull(project.project_id, "team", "team/app", "v1", "sha256:" + "a" * 64, "owner")
     # Another instance, in the same millisecond, drew the same 12 random bits: the same id.

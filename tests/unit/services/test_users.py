@@ -68,7 +68,8 @@ def test_the_admin_and_ones_own_account_cannot_be_deleted() -> None:
 def test_a_deleted_user_can_no_longer_log_in_and_leaves_every_project() -> None:
     admin = users.ensure_admin()
     dave = users.create_user("dave", "Passw0rd!", email="d@example.com")
-    project = projects.create("team", owner_id=admin.user_id, owner_name="admin", public=False, extra_metadata={})
+    project = projects.create("team", owner_id=admin.user_id, owner_name="admin", public=False, extra_metadata={},
+                              by_sysadmin=True)
     projects.add_member(project, dave.user_id, "dave", 2)
     assert users.email_taken("d@example.com") and not users.email_taken("d@example.com", dave.user_id)
 
