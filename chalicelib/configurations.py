@@ -33,6 +33,13 @@ def _host_port(value: str) -> str | None:
     return "must be host:port"
 
 
+def _robot_prefix(value: str) -> str | None:
+    # Basic credentials split at the first ':'; a prefix with blanks could not be typed in a login.
+    if 0 < len(value) <= 30 and not any(c.isspace() or c == ":" for c in value):
+        return None
+    return "must be 1 to 30 characters without blanks or ':'"
+
+
 @dataclass(frozen=True)
 class Item:
     kind: type
@@ -47,6 +54,8 @@ ITEMS: dict[str, Item] = {
     "project_creation_restriction": Item(str, "everyone", check=_one_of("everyone", "adminonly")),
     "read_only": Item(bool, False),
     "robot_token_duration": Item(int, 30, check=_positive),  # days, for robots created without one
+    # Robots are recognised at login by it: those named with an earlier prefix no longer log in (Harbor).
+    "robot_name_prefix": Item(str, "robot$", check=_robot_prefix),
     "audit_log_forward_endpoint": Item(str, "", check=_host_port),
     "skip_audit_log_database": Item(bool, False),
     "pull_audit_log_disable": Item(bool, False),
@@ -113,3 +122,7 @@ def only_admins_create_projects() -> bool:
 
 def robot_token_duration() -> int:
     return int(current()["robot_token_duration"])
+
+
+def robot_name_prefix() -> str:
+    return str(current()["robot_name_prefix"])

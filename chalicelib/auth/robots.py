@@ -1,5 +1,6 @@
-"""Robot accounts: `robot$<name>` (system level) or `robot$<project>+<name>` (project level), with
-permissions per project namespace ("*" for all projects) and a secret shown once.
+"""Robot accounts: `<prefix><name>` (system level) or `<prefix><project>+<name>` (project level), the
+prefix being the configuration's robot_name_prefix (`robot$` by default), with permissions per
+project namespace ("*" for all projects) and a secret shown once.
 
 Kept by chalicelib/store/robots.py, the secret as a salted PBKDF2 hash, never in clear. Permissions name
 projects, but grant by project id (`project_ids`, resolved when they are set): a project created later
@@ -19,9 +20,6 @@ from chalicelib.store import robots as store
 from chalicelib.store.robots import NEVER, Robot, RobotExists, delete_robot, get_robot_by_id, iter_robots
 
 __all__ = ["NEVER", "Robot", "RobotExists", "delete_robot", "get_robot_by_id", "iter_robots"]
-
-PREFIX = "robot$"
-
 
 def generate_secret() -> str:
     """32 characters with upper and lower case letters and digits (Harbor's secret policy)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from chalicelib import configurations
 from chalicelib.auth import robots, tokens, users
 from chalicelib.auth.access import (
     ANONYMOUS,
@@ -42,7 +43,7 @@ def _basic(credentials: str) -> Principal:
         username, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return REJECTED
-    if username.startswith(robots.PREFIX):
+    if username.startswith(configurations.robot_name_prefix()):
         robot = robots.check_credentials(username, password)
         return Principal(username=robot.name, robot_namespaces=robot.namespaces()) if robot else REJECTED
     user = users.check_credentials(username, password) if username else None

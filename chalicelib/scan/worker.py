@@ -9,7 +9,7 @@ import base64
 import time
 from typing import Any
 
-from chalicelib import projects
+from chalicelib import configurations, projects
 from chalicelib.auth import robots, tokens
 from chalicelib.config import settings
 from chalicelib.jobs import kernel
@@ -86,7 +86,8 @@ def _submit(job: Job, registration: scanners.Registration) -> None:
         raise RuntimeError(f"the project of {job.repository} was deleted")
     secret = robots.generate_secret()
     robot = robots.create_robot(
-        f"{robots.PREFIX}{project.name}+{registration.name}-{job.job_id[:8]}", "for scan", "project", 1, False,
+        f"{configurations.robot_name_prefix()}{project.name}+{registration.name}-{job.job_id[:8]}", "for scan",
+        "project", 1, False,
         [{"kind": "project", "namespace": project.name, "access": [
             {"resource": "repository", "action": "pull"}, {"resource": "repository", "action": "scanner-pull"}]}],
         {project.name: project.project_id}, secret)

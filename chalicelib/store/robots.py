@@ -27,7 +27,7 @@ class RobotExists(Conflict):
 @dataclass(frozen=True)
 class Robot:
     robot_id: int
-    name: str  # full name, with the robot$ prefix
+    name: str  # full name, with the robot name prefix it was created under
     description: str
     level: str  # system | project
     disabled: bool

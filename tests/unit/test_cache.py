@@ -15,7 +15,7 @@ from infra.cache_server import RedisServer
 from tests.support.aws_calls import counting
 from tests.support.client import Client, Reply, api
 from tests.support.images import Image, make_image, sha256
-from tests.support.oci import push_image
+from tests.support.oci import push_image, upload_blob
 from tests.support.waiting import wait_until
 
 ADMIN = ("admin", "Harbor12345")
@@ -238,3 +238,12 @@ def test_redis_killed_and_restarted_mid_traffic_fails_no_request(client: Client,
 def _reconfigure() -> None:
     aws.reset()
     cache.reset()
+
+
+def test_a_configuration_change_is_seen_by_the_next_request(client: Client, cached: RedisServer) -> None:
+    assert _pushed(client, "library/app", "v1", "before").digest
+    assert api(client, "PUT", "/configurations", {"read_only": True}).status == 200
+    assert upload_blob(client, "library/app", b"refused").status == 403
+    assert api(client, "PUT", "/configurations", {"read_only": False}).status == 200
+    assert push_image(client, "library/app", "v2", make_image("taken")).status == 201
+    assert cached.client().info("stats")["keyspace_hits"] > 0

@@ -126,3 +126,23 @@ def test_a_robot_created_without_a_duration_gets_the_configured_one(client: Clie
     robot = api(client, "GET", f"/robots/{created.json()['id']}").json()
     assert robot["duration"] == 7
     assert abs(robot["expires_at"] - (time.time() + 7 * 86400)) < 3600
+
+
+def _system_robot(client: Client, name: str) -> tuple[str, str]:
+    created = api(client, "POST", "/robots", {"name": name, "level": "system", "duration": -1, "permissions": [
+        {"kind": "project", "namespace": "*", "access": [{"resource": "repository", "action": "pull"}]}]})
+    assert created.status == 201, created.body
+    return created.json()["name"], created.json()["secret"]
+
+
+def test_robots_are_named_and_recognised_by_the_configured_prefix(client: Client) -> None:
+    old = _system_robot(client, "before")
+    assert old[0] == "robot$before"
+    _refused(api(client, "PUT", "/configurations", {"robot_name_prefix": "bot "}), 400,
+             "robot_name_prefix must be 1 to 30 characters without blanks or ':'")
+    assert api(client, "PUT", "/configurations", {"robot_name_prefix": "bot-"}).status == 200
+    new = _system_robot(client, "after")
+    assert new[0] == "bot-after"
+    assert client.request("GET", "/v2/", auth=new).status == 200
+    # As in Harbor, a robot named under the earlier prefix is no longer recognised as one.
+    assert client.request("GET", "/v2/", auth=old).status == 401

@@ -95,7 +95,7 @@ def create_robot(ctx: ApiContext) -> HttpResponse:
     permissions, project_ids = _permissions(body.get("permissions"), level)
     _require_manage(ctx, level, project_ids, "create")
     scoped_name = name if level == "system" else f"{permissions[0]['namespace']}+{name}"
-    full_name = f"{robots.PREFIX}{scoped_name}"
+    full_name = f"{configurations.robot_name_prefix()}{scoped_name}"
     secret = robots.generate_secret()
     description = body.get("description", "")
     if not isinstance(description, str):
