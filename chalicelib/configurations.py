@@ -78,11 +78,12 @@ def update(changes: dict[str, Any]) -> None:
     refused by its check, or when an audit log endpoint does not answer."""
     for name, value in changes.items():
         _validate(name, value)
-    after = {**current(), **changes}
+    before = current()
+    after = {**before, **changes}
     if after["skip_audit_log_database"] and not after["audit_log_forward_endpoint"]:
         raise harbor_error("BAD_REQUEST", _NO_ENDPOINT)
     endpoint = changes.get("audit_log_forward_endpoint")
-    if endpoint and endpoint != current()["audit_log_forward_endpoint"]:
+    if endpoint and endpoint != before["audit_log_forward_endpoint"]:
         _dial(endpoint)
     if changes:
         store.update(changes)

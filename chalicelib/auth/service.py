@@ -21,6 +21,11 @@ from chalicelib.projects import Project, get_project
 from chalicelib.registry.names import project_of, validate_name
 
 
+def reads_configuration(authorization: str | None) -> bool:
+    """Whether authenticating this header reads the configuration: a Basic login (the robot prefix)."""
+    return (authorization or "").partition(" ")[0].lower() == "basic"
+
+
 def authenticate(authorization: str | None) -> Principal:
     """The caller named by an Authorization header. As in Harbor, wrong Basic credentials make the
     caller anonymous (a public pull still works; anything else then answers 401)."""

@@ -23,23 +23,27 @@ _ACTIONS = {"GET": "pull", "HEAD": "pull", "POST": "push", "PUT": "push", "PATCH
 
 def handle(request: HttpRequest) -> HttpResponse:
     """Answer one /v2/ request; DomainError carries every refusal."""
-    principal = auth.authenticate(request.header("authorization"))
+    authorization = request.header("authorization")
     path = request.path
     if path == "":
-        auth.require_login(principal)
+        auth.require_login(auth.authenticate(authorization))
         return HttpResponse(200, {"Content-Type": "application/json"}, "{}")
     if path == "_catalog":
-        auth.require_catalog(principal)
+        auth.require_catalog(auth.authenticate(authorization))
         return _page(listing.catalog(listing.page_size(request.param("n")), request.param("last")),
                      "repositories", None)
     route = parse_route(path)
     if request.method not in _ACTIONS:
         raise DomainError("UNSUPPORTED", f"{request.method} is not supported here")
-    if _ACTIONS[request.method] != "pull":
-        configurations.require_writable()
+    writes = _ACTIONS[request.method] != "pull"
     action = "push" if route.kind == "upload" else _ACTIONS[request.method]
     handler = _HANDLERS.get((route.kind, request.method, bool(route.ref) or route.kind != "upload"))
-    with service.reading(route.name, route.kind, route.ref, pull=action == "pull"):
+    # Authentication and read-only mode read within the prefetch: a Basic pull makes one round trip.
+    with service.reading(route.name, route.kind, route.ref, pull=action == "pull",
+                         configuration=writes or auth.reads_configuration(authorization)):
+        principal = auth.authenticate(authorization)
+        if writes:
+            configurations.require_writable()
         checked = auth.require_repository(principal, route.name, action)
         if handler is None:
             raise DomainError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")

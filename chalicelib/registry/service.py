@@ -14,17 +14,20 @@ from chalicelib.registry.names import project_of
 from chalicelib.store import cache
 from chalicelib.store import manifests as manifest_store
 from chalicelib.store.blobs import link_cache_key, link_table_key
+from chalicelib.store.configurations import config_cache_key, config_table_key
 from chalicelib.store.projects import project_cache_key, project_table_key
 
 
 @contextmanager
-def reading(name: str, kind: str, reference: str, *, pull: bool) -> Iterator[None]:
-    """What a request on repository `name` will read, the project and for a pull the manifest or blob
-    link its path names: from the cache in one round trip, and what the cache does not hold from the
-    table in one BatchGetItem. Other reads go as they come (a push must never read what it wrote from
-    before it wrote it)."""
+def reading(name: str, kind: str, reference: str, *, pull: bool, configuration: bool) -> Iterator[None]:
+    """What a request on repository `name` will read, the project, for a pull the manifest or blob link
+    its path names, and the configuration when it will read it: from the cache in one round trip, and
+    what the cache does not hold from the table in one BatchGetItem. Other reads go as they come (a
+    push must never read what it wrote from before it wrote it)."""
     project = project_of(name)
     reads = {project_cache_key(project): project_table_key(project)}
+    if configuration:
+        reads[config_cache_key()] = config_table_key()
     if pull and kind == "manifest":
         reads[manifest_store.reference_cache_key(name, reference)] = \
             manifest_store.reference_table_key(name, reference)

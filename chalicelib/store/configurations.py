@@ -13,6 +13,15 @@ _KEY = ("CONFIG", "SYSTEM")
 _CACHED = cache.Key("config", "config")
 
 
+def config_cache_key() -> cache.Key:
+    return _CACHED
+
+
+def config_table_key() -> tuple[str, str]:
+    """The item `values` reads when the cache does not answer (metadata.prefetched)."""
+    return _KEY
+
+
 def _read(consistent: bool) -> dict[str, Any]:
     item = metadata.get(*_KEY, consistent=consistent) or {}
     return {name: value for name, value in item.items() if name not in ("PK", "SK")}
