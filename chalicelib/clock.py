@@ -12,3 +12,8 @@ def now() -> datetime:
 def iso(moment: datetime | None = None) -> str:
     moment = moment or now()
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse(text: str) -> datetime:
+    """A time as iso() writes it."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -76,6 +76,15 @@ class Settings:
     pull_queue_url: str
     pull_dead_letter_queue_url: str
     pull_retry_seconds: float
+    # Garbage collection (chalicelib/operations/gc.py): its state machine; blobs used within the time window
+    # (Harbor's GC_TIME_WINDOW_HOURS, default 2; 0 for tests) are never collected; repositories per
+    # Map item of the mark phase.
+    gc_state_machine_arn: str
+    gc_time_window_hours: float
+    gc_batch_repositories: int
+    # Upload purge (Harbor's upload_purging): sessions started more than this long ago go; dry run logs only.
+    upload_purge_age_hours: float
+    upload_purge_dry_run: bool
 
 
 @lru_cache(maxsize=1)
@@ -123,4 +132,9 @@ def settings() -> Settings:
         pull_queue_url=os.environ.get("PULL_QUEUE_URL", ""),
         pull_dead_letter_queue_url=os.environ.get("PULL_DEAD_LETTER_QUEUE_URL", ""),
         pull_retry_seconds=_float("PULL_RETRY_SECONDS", 120),
+        gc_state_machine_arn=os.environ.get("GC_STATE_MACHINE_ARN", ""),
+        gc_time_window_hours=_float("GC_TIME_WINDOW_HOURS", 2),
+        gc_batch_repositories=_int("GC_BATCH_REPOSITORIES", 100),
+        upload_purge_age_hours=_float("UPLOAD_PURGE_AGE_HOURS", 168),
+        upload_purge_dry_run=os.environ.get("UPLOAD_PURGE_DRY_RUN", "").lower() == "true",
     )

@@ -7,14 +7,17 @@ one of the two day fields '?'.
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.errors import Invalid
 from chalicelib.store import schedules as store
-from chalicelib.store.schedules import delete, deployed_name
+from chalicelib.store.schedules import SavedSchedule, delete, deployed_name, saved
 
-__all__ = ["delete", "deployed_name"]
+__all__ = ["SavedSchedule", "delete", "deployed_name", "saved"]
 
 PRESETS = {"Hourly": "0 0 * * * *", "Daily": "0 0 0 * * *", "Weekly": "0 0 0 * * 0"}
 _FIELD = re.compile(r"(\*|\?|[0-9]+(-[0-9]+)?(/[0-9]+)?|\*/[0-9]+)(,[0-9]+(-[0-9]+)?)*")
@@ -47,3 +50,58 @@ def put(name: str, cron: str, message: dict[str, Any]) -> None:
     """Create or replace the schedule that sends `message` to the job queue; InvalidCron for a cron
     EventBridge cannot run."""
     store.put(name, to_eventbridge(cron), message)
+
+
+def save(name: str, kind: str, cron: str, message: dict[str, Any], parameters: dict[str, Any]) -> None:
+    """Deploy the schedule, then record it with the job's parameters; InvalidCron for a cron EventBridge
+    cannot run (nothing changes then)."""
+    existing = store.saved(name)
+    put(name, cron, message)
+    now = clock.iso()
+    store.save(SavedSchedule(name, kind, cron, json.dumps(parameters), existing.creation_time if existing else now,
+                             now))
+
+
+def remove(name: str) -> None:
+    delete(name)
+    store.forget(name)
+
+
+def next_time(cron: str, after: datetime) -> datetime | None:
+    """The first whole minute after `after` the schedule fires (within a year; None when it never does)."""
+    expression = to_eventbridge(cron)
+    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(366 * 24 * 60):
+        if cron_matches(expression, moment):
+            return moment
+        moment += timedelta(minutes=1)
+    return None
+
+
+def _cron_field(field: str, value: int, low: int) -> bool:
+    """One field of an EventBridge cron expression: *, ?, numbers, a-b ranges, /steps, lists."""
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base in ("*", "?"):
+            start, end = low, 10_000
+        elif "-" in base:
+            start, end = (int(x) for x in base.split("-", 1))
+        else:
+            start = end = int(base)
+            if step:
+                end = 10_000
+        if start <= value <= end and (value - start) % int(step or 1) == 0:
+            return True
+    return False
+
+
+def cron_matches(expression: str, moment: datetime) -> bool:
+    """Whether `cron(minutes hours day month weekday year)` names the minute of `moment` (UTC)."""
+    found = re.fullmatch(r"cron\((.+)\)", expression.strip())
+    if not found:
+        return False
+    minutes, hours, day, month, weekday, year = found.group(1).split()
+    sunday_first = moment.isoweekday() % 7 + 1  # EventBridge: 1 = Sunday
+    return (_cron_field(minutes, moment.minute, 0) and _cron_field(hours, moment.hour, 0)
+            and _cron_field(day, moment.day, 1) and _cron_field(month, moment.month, 1)
+            and _cron_field(weekday, sunday_first, 1) and _cron_field(year, moment.year, 1970))

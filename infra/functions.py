@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 
+from chalicelib.schedules import cron_matches
 from infra import invocation
 from infra.resources import Context
 
@@ -213,35 +214,6 @@ class LocalFunctions:
             except Exception:  # keep polling, as Lambda's event source mapping would
                 logger.exception("local function invocation failed", extra={"function": source.function})
                 stop.wait(1)
-
-
-def _cron_field(field: str, value: int, low: int) -> bool:
-    """One field of an EventBridge cron expression: *, ?, numbers, a-b ranges, /steps, lists."""
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if base in ("*", "?"):
-            start, end = low, 10_000
-        elif "-" in base:
-            start, end = (int(x) for x in base.split("-", 1))
-        else:
-            start = end = int(base)
-            if step:
-                end = 10_000
-        if start <= value <= end and (value - start) % int(step or 1) == 0:
-            return True
-    return False
-
-
-def cron_matches(expression: str, moment: datetime) -> bool:
-    """Whether `cron(minutes hours day month weekday year)` names the minute of `moment` (UTC)."""
-    found = re.fullmatch(r"cron\((.+)\)", expression.strip())
-    if not found:
-        return False
-    minutes, hours, day, month, weekday, year = found.group(1).split()
-    sunday_first = moment.isoweekday() % 7 + 1  # EventBridge: 1 = Sunday
-    return (_cron_field(minutes, moment.minute, 0) and _cron_field(hours, moment.hour, 0)
-            and _cron_field(day, moment.day, 1) and _cron_field(month, moment.month, 1)
-            and _cron_field(weekday, sunday_first, 1) and _cron_field(year, moment.year, 1970))
 
 
 def fire_schedules(moment: datetime, region: str) -> int:

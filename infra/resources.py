@@ -265,8 +265,9 @@ def create_all(context: Context) -> None:
     role = _local_role()
     for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::Function" and "FunctionName" in resource.get("Properties", {}):
-            _create_function(context.resolve(resource["Properties"]), role,
-                             context.template["Globals"]["Function"]["Runtime"])
+            props = resource["Properties"]
+            _create_function({"FunctionName": context.resolve(props["FunctionName"]), "Handler": props["Handler"]},
+                             role, context.template["Globals"]["Function"]["Runtime"])
     for resource in resources.values():
         if resource["Type"] == "AWS::Serverless::StateMachine":
             _create_state_machine(context.resolve(resource["Properties"]), role)

@@ -3,7 +3,6 @@ functions/export.py. Payloads carry ids and counts, never data: the data is in S
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalicelib import projects
@@ -98,12 +97,7 @@ def cleanup(execution_id: int, downloaded: bool) -> dict[str, Any]:
 
 def fail(execution_id: int, error: dict[str, Any]) -> dict[str, Any]:
     """Catch: the execution ends Error with what failed; temporary objects are removed."""
-    cause = error.get("Cause") or ""
-    try:
-        message = json.loads(cause).get("errorMessage") or cause
-    except (ValueError, AttributeError):
-        message = cause
-    reason = f"{error.get('Error', 'Error')}: {message}" if message else error.get("Error", "the export failed")
+    reason = workflows.failure_reason(error, "the export failed")
     logger.warning("export failed", extra={"execution_id": execution_id, "reason": reason})
     # Ended first, then emptied: a part still running sees the end after it writes and removes its own.
     if executions.get(execution_id) is not None:

@@ -21,3 +21,20 @@ def append(key: str, lines: list[str]) -> None:
 
 def read(key: str) -> str:
     return objects.get_text(key) or ""
+
+
+def write_part(prefix: str, part: str, lines: list[str]) -> None:
+    """One part of a job whose steps run side by side (a state machine's Map): each writes its own
+    object under the job's prefix, and the log is the parts in key order."""
+    if lines:
+        objects.put(f"{prefix}{part}.log", "".join(lines).encode())
+
+
+def read_parts(prefix: str) -> str | None:
+    """The job's log: its parts in key order; None when it has none."""
+    parts = objects.list_prefix(prefix)
+    return "".join(objects.get_text(key) or "" for key, _ in parts) if parts else None
+
+
+def forget_parts(prefix: str) -> None:
+    objects.delete_prefix(prefix)

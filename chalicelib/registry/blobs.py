@@ -32,8 +32,29 @@ def unlink(name: str, digest: str) -> None:
         raise DomainError("BLOB_UNKNOWN", detail={"digest": digest}) from error
 
 
-def link(name: str, digest: str, size: int) -> None:
-    store.link(name, digest, size, clock.iso())
+def link(name: str, digest: str, size: int) -> bool:
+    """Link a stored blob into the repository, then touch its record (in that order: garbage collection
+    then sees the link or the touch). False, and no link, when garbage collection took the bytes."""
+    now = clock.iso()
+    store.link(name, digest, size, now)
+    try:
+        store.touch_stored(digest, now)
+    except store.ConditionFailed:
+        store.forget_link(name, digest)
+        return False
+    return True
+
+
+def link_new(name: str, digest: str, size: int) -> None:
+    """Link bytes just written to S3, then record them."""
+    now = clock.iso()
+    store.link(name, digest, size, now)
+    try:
+        store.record_stored(digest, size, now)
+    except store.ConditionFailed as error:
+        store.forget_link(name, digest)
+        raise DomainError("BLOB_UPLOAD_INVALID", "garbage collection is deleting an earlier copy of this blob; "
+                                                 "retry the upload", detail={"digest": digest}) from error
 
 
 def sizes(name: str, digests: list[str]) -> dict[str, int]:
@@ -46,24 +67,16 @@ def known_size(digest: str) -> int | None:
     return store.stored_size(digest)
 
 
-def record(digest: str, size: int) -> None:
-    """Note that the blob's bytes are in S3 (written after the object, so it never lies)."""
-    store.record_stored(digest, size, clock.iso())
-
-
 def mount(name: str, digest: str, source: str) -> int | None:
     """Link a blob of `source` into `name` without moving bytes; None when source lacks it."""
     size = store.linked_size(source, digest)
-    if size is not None:
-        link(name, digest, size)
-    return size
+    return size if size is not None and link(name, digest, size) else None
 
 
 def put_monolithic(name: str, digest: str, data: bytes) -> None:
     """A whole blob in one request (POST ?digest=): verified, stored once, linked."""
     if digest_of(data, algorithm_of(digest)) != digest:
         raise DomainError("DIGEST_INVALID", detail={"digest": digest})
-    if known_size(digest) is None:
+    if known_size(digest) is None or not link(name, digest, len(data)):
         objects.put(objects.blob_key(digest), data)
-        record(digest, len(data))
-    link(name, digest, len(data))
+        link_new(name, digest, len(data))

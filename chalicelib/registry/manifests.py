@@ -240,5 +240,6 @@ def _copy(source: str, digest: str, target: str) -> None:
     for child in parsed.children:
         _copy(source, child.digest, target)
     for digest_of_blob, size in blobs.sizes(source, [b.digest for b in parsed.blobs]).items():
-        blobs.link(target, digest_of_blob, size)
+        if not blobs.link(target, digest_of_blob, size):
+            raise DomainError("BLOB_UNKNOWN", detail={"digest": digest_of_blob})
     put(target, digest, media_type, body)

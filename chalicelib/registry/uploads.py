@@ -91,7 +91,7 @@ def append(session: Session, data: bytes) -> Session:
     updated = Session(session.upload_id, session.name, session.offset + len(data), session.version + 1,
                       multipart_id, etags, pending, {a: h.state() for a, h in hashes.items()})
     try:
-        store.advance(session.version, updated)
+        store.advance(session.version, updated, clock.iso())
     except store.ConditionFailed as error:
         raise _out_of_order(session, "a concurrent chunk changed this upload") from error
     if session.pending:
@@ -109,12 +109,12 @@ def finish(session: Session, digest: str, data: bytes) -> int:
         cancel(session)
         raise DomainError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
     size = session.offset + len(data)
-    if blobs.known_size(digest) is None:
+    if blobs.known_size(digest) is not None and blobs.link(session.name, digest, size):
+        if session.multipart_id:
+            objects.abort_multipart(session.data_key, session.multipart_id)
+    else:
         _store(session, digest, _buffered(session, data))
-        blobs.record(digest, size)
-    elif session.multipart_id:
-        objects.abort_multipart(session.data_key, session.multipart_id)
-    blobs.link(session.name, digest, size)
+        blobs.link_new(session.name, digest, size)
     _forget(session)
     return size
 

@@ -126,3 +126,63 @@ def count_all() -> int:
 def count_projects(project_ids: list[int]) -> int:
     keys = [(f"AUDITCOUNT#{shard}", str(project_id)) for shard in range(SHARDS) for project_id in project_ids]
     return sum(int(i.get("records", 0)) for i in metadata.batch_get(keys))
+
+
+def _partition_page(shard: int, after: str | None, limit: int) -> tuple[list[metadata.Item], str | None]:
+    return metadata.query(f"AUDIT#{shard}", after=after, limit=limit, attributes=["SK", "id", "project_id",
+                                                                                  "operation"])
+
+
+def purge_page(shard: int, before: str, operations: set[str], after: str | None, *, dry_run: bool,
+               limit: int = 1000) -> tuple[int, str | None]:
+    """Delete (or, in a dry run, count) the shard's records older than `before` (an op_time) whose
+    operation is one of `operations`, reading at most `limit` records from after `after`. Each record
+    goes with -1 on its counter, in transactions. Returns how many went and where to go on from (None:
+    the shard holds no older record)."""
+    items, more = _partition_page(shard, after, limit)
+    older = [i for i in items if i["SK"] < before]
+    chosen = [i for i in older if str(i.get("operation", "")).lower() in operations]
+    purged = len(chosen) if dry_run else _delete_records(chosen)
+    done = len(older) < len(items) or more is None
+    return purged, None if done else (older[-1]["SK"] if older else after)
+
+
+def _delete_records(chosen: list[metadata.Item]) -> int:
+    """Records and their counters' decrements, as many per transaction as fit; a transaction that
+    fails (a record already gone) is done again record by record."""
+    purged = 0
+    for group in _transaction_groups(chosen):
+        try:
+            metadata.transact(_purge_ops(group))
+            purged += len(group)
+        except metadata.ConditionFailed:
+            for one in group:
+                try:
+                    metadata.transact(_purge_ops([one]))
+                    purged += 1
+                except metadata.ConditionFailed:
+                    continue
+    return purged
+
+
+def _transaction_groups(items: list[metadata.Item]) -> Iterator[list[metadata.Item]]:
+    group: list[metadata.Item] = []
+    counters: set[tuple[str, str]] = set()
+    for record in items:
+        new_counters = counters | {counter_key(record)}
+        if len(group) + 1 + len(new_counters) > metadata.TRANSACTION_LIMIT:
+            yield group
+            group, new_counters = [], {counter_key(record)}
+        group.append(record)
+        counters = new_counters
+    if group:
+        yield group
+
+
+def _purge_ops(group: list[metadata.Item]) -> list[metadata.Write]:
+    decrements: dict[tuple[str, str], int] = {}
+    for record in group:
+        decrements[counter_key(record)] = decrements.get(counter_key(record), 0) + 1
+    shard_of = {record["SK"]: f"AUDIT#{int(record['id']) % SHARDS}" for record in group}
+    return [*(metadata.delete_op(shard_of[r["SK"]], r["SK"], must_exist=True) for r in group),
+            *(metadata.set_fields_op(pk, sk, {}, add={"records": -n}) for (pk, sk), n in decrements.items())]

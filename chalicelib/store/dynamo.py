@@ -72,8 +72,12 @@ class _Expression:
 def _condition(condition: Condition, expression: _Expression) -> dict[str, str]:
     if condition.expected:
         clauses = []
+        if any(wanted is None for wanted in condition.expected.values()):
+            clauses.append("attribute_exists(PK)")  # expectations hold on an item, never on its absence
         for name, wanted in condition.expected.items():
-            if isinstance(wanted, tuple):
+            if wanted is None:
+                clauses.append(f"attribute_not_exists({expression.name(name)})")
+            elif isinstance(wanted, tuple):
                 clauses.append(f"{expression.name(name)} IN ({', '.join(expression.value(v) for v in wanted)})")
             else:
                 clauses.append(f"{expression.name(name)} = {expression.value(wanted)}")

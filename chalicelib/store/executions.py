@@ -5,8 +5,8 @@ end) and the attributes its kind adds. GSI1PK=EXECUTIONS#<kind>[#<owner>], GSI1S
 lists a kind's executions (or one owner's) newest first. Ids come from the counter named after the
 kind, so each kind numbers its executions from 1 (Harbor's API shows them).
 
-The CVE export (store/export_executions.py) and scan-all (store/scan_all.py) keep theirs here; the
-next kinds (garbage collection, purges, replication) are meant to as well.
+The CVE export (store/export_executions.py), scan-all (store/scan_all.py), garbage collection and the
+audit-log purge (chalicelib/operations/) keep theirs here.
 """
 
 from __future__ import annotations
@@ -126,11 +126,11 @@ def sweep(kind: str, *, keep: int, owner: str = "",
     return swept
 
 
-def count_task(kind: str, execution_id: int, status: str) -> None:
-    """One more task of the execution started (`status` "started") or ended with `status`; nothing when
-    the execution is gone."""
+def count_task(kind: str, execution_id: int, status: str, amount: int = 1) -> None:
+    """`amount` more tasks of the execution started (`status` "started") or ended with `status` (or more
+    of what its kind counts); nothing when the execution is gone."""
     with contextlib.suppress(metadata.ConditionFailed):
-        metadata.set_fields(*_key(kind, execution_id), {}, add={f"{_TASKS}{status}": 1})
+        metadata.set_fields(*_key(kind, execution_id), {}, add={f"{_TASKS}{status}": amount})
 
 
 def delete(kind: str, execution_id: int) -> None:

@@ -213,11 +213,23 @@ def write_push(name: str, record: ManifestRecord, state: PushState, tags: list[s
         operations.append(metadata.put_op({
             "PK": keys.repository(name), "SK": keys.referrer(record.subject, digest),
             "descriptor": referrer_descriptor, "artifact_type": record.artifact_type or ""}))
-    room = TRANSACTION_LIMIT - len(operations)  # children that fit beside the manifest's own writes
+    touches = _link_touch_ops(name, list(dict.fromkeys(record.blobs)), now)
+    room = TRANSACTION_LIMIT - len(operations)  # links and children that fit beside the manifest's own writes
+    for touch in touches[room:]:  # a manifest of more layers than a transaction holds: touched first
+        metadata.transact([touch])
+    operations += touches[:room]
+    room = TRANSACTION_LIMIT - len(operations)
     metadata.transact(operations + _parent_count_ops(name, new_children[:room], 1))
     for start in range(room, len(new_children), TRANSACTION_LIMIT):
         metadata.transact(_parent_count_ops(name, new_children[start:start + TRANSACTION_LIMIT], 1))
     cache.invalidate([repository_scope(name)])
+
+
+def _link_touch_ops(name: str, blob_digests: list[str], now: str) -> list[metadata.Write]:
+    """The pushed manifest's blobs must still be linked, and garbage collection, which deletes a link only
+    as it read it, will not delete them (chalicelib/operations/gc.py)."""
+    return [metadata.set_fields_op(keys.repository(name), keys.blob(d), {"touched": now}, must_exist=True)
+            for d in blob_digests]
 
 
 def _catalog_op(name: str, repository_id: int | None, now: str, new_artifacts: int) -> metadata.Write:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib import clock
 from chalicelib.aws import client, presign_client
 from chalicelib.config import settings
 
@@ -51,11 +55,56 @@ def list_prefix(prefix: str) -> list[tuple[str, int]]:
     return found
 
 
+@dataclass(frozen=True)
+class Listed:
+    key: str
+    size: int
+    modified: str  # ISO 8601 UTC, as clock.iso() writes times
+
+
+def list_page(prefix: str, after: str = "", limit: int = 1000) -> tuple[list[Listed], str | None]:
+    """Up to `limit` (at most 1,000) objects under the prefix whose keys come after `after`, in key order,
+    and the key to continue after when more remain: one ListObjectsV2 call."""
+    args = {"Bucket": _bucket(), "Prefix": prefix, "MaxKeys": limit} | ({"StartAfter": after} if after else {})
+    page = client("s3").list_objects_v2(**args)
+    listed = [Listed(o["Key"], o["Size"], clock.iso(o["LastModified"].astimezone(UTC)))
+              for o in page.get("Contents", [])]
+    return listed, (listed[-1].key if page.get("IsTruncated") and listed else None)
+
+
+def subprefixes(prefix: str) -> Iterator[str]:
+    """The "directories" right under the prefix (ListObjectsV2 with a delimiter), in key order."""
+    for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=prefix,
+                                                                        Delimiter="/"):
+        yield from (p["Prefix"] for p in page.get("CommonPrefixes", []))
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    key: str
+    upload_id: str
+    initiated: str  # ISO 8601 UTC
+
+
+def multipart_uploads(prefix: str) -> Iterator[MultipartUpload]:
+    """The multipart uploads begun and neither completed nor aborted under the prefix."""
+    for page in client("s3").get_paginator("list_multipart_uploads").paginate(Bucket=_bucket(), Prefix=prefix):
+        yield from (MultipartUpload(u["Key"], u["UploadId"], clock.iso(u["Initiated"].astimezone(UTC)))
+                    for u in page.get("Uploads", []))
+
+
+def delete_many(keys: list[str]) -> dict[str, str]:
+    """Delete the objects, 1,000 per DeleteObjects call; the keys S3 could not delete, with its reason."""
+    failed: dict[str, str] = {}
+    for start in range(0, len(keys), 1000):
+        answer = client("s3").delete_objects(
+            Bucket=_bucket(), Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]], "Quiet": True})
+        failed |= {e["Key"]: f"{e.get('Code', '')}: {e.get('Message', '')}" for e in answer.get("Errors", [])}
+    return failed
+
+
 def delete_prefix(prefix: str) -> None:
-    keys = [key for key, _ in list_prefix(prefix)]
-    for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys
-        client("s3").delete_objects(Bucket=_bucket(), Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]],
-                                                               "Quiet": True})
+    delete_many([key for key, _ in list_prefix(prefix)])
 
 
 def get(key: str) -> bytes:

@@ -19,7 +19,8 @@ class ConditionFailed(Exception):
 @dataclass(frozen=True)
 class Condition:
     """What an item must be for a write to apply: absent, present, or holding the `expected` values
-    (a tuple: one of its values). An attribute the item lacks never holds a value."""
+    (a tuple: one of its values; None: lacking the attribute). An attribute the item lacks never holds
+    a value, and an absent item holds no expectation."""
 
     absent: bool = False
     exists: bool = False

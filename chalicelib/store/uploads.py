@@ -1,6 +1,7 @@
 """Upload sessions: PK=UPLOAD#<id>, SK=UPLOAD, with the byte offset, the S3 multipart id and part
 ETags, the bytes not yet in a part (`pending`), the resumable hash states (`hash_<algorithm>`), and
-`purge_at`, the table's TTL attribute: an abandoned session's item disappears by itself. Each write
+`purge_at`, the table's TTL attribute: an abandoned session's item disappears by itself (and the upload
+purge, chalicelib/operations/uploads.py, removes its bytes), `started` and `updated`. Each write
 is conditional on the version the writer read, so of two racing chunks one wins."""
 
 from __future__ import annotations
@@ -49,14 +50,36 @@ def get(upload_id: str) -> Session | None:
                    {k[len(_HASH):]: bytes(v) for k, v in item.items() if k.startswith(_HASH)})
 
 
-def advance(read_version: int, session: Session) -> None:
+def advance(read_version: int, session: Session, now: str) -> None:
     """Write the session's new state; ConditionFailed when another writer changed it since
     `read_version` was read."""
     metadata.set_fields(keys.upload(session.upload_id), keys.UPLOAD, {
         "offset": session.offset, "version": session.version, "etags": session.etags, "pending": session.pending,
+        "updated": now,
         "multipart_id": session.multipart_id, **{f"{_HASH}{a}": s for a, s in session.hash_states.items()}},
         expected={"version": read_version})
 
 
 def delete(upload_id: str) -> None:
     metadata.delete(keys.upload(upload_id), keys.UPLOAD)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """When a session was last written to (the upload purge keeps sessions in use)."""
+
+    last_write: str
+    version: int
+
+
+def activity(upload_id: str) -> Activity | None:
+    item = metadata.get(keys.upload(upload_id), keys.UPLOAD, consistent=True)
+    if item is None:
+        return None
+    return Activity(max(item.get("started", ""), item.get("updated", "")), int(item.get("version", 0)))
+
+
+def delete_unless_written(upload_id: str, seen: Activity) -> None:
+    """ConditionFailed when the session was written since `seen` was read."""
+    metadata.transact([metadata.delete_op(keys.upload(upload_id), keys.UPLOAD,
+                                          expected={"version": seen.version})])

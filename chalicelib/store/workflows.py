@@ -28,3 +28,13 @@ def resume(token: str, output: dict[str, Any]) -> bool:
             return False
         raise
     return True
+
+
+def failure_reason(error: dict[str, Any], default: str) -> str:
+    """What a state machine's Catch hands on (Error, and Cause: a Lambda error's JSON), as one line."""
+    cause = error.get("Cause") or ""
+    try:
+        message = json.loads(cause).get("errorMessage") or cause
+    except (ValueError, AttributeError):
+        message = cause
+    return f"{error.get('Error', 'Error')}: {message}" if message else error.get("Error", default)

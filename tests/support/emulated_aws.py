@@ -11,9 +11,11 @@ forgotten (an export's execution is named after its id; ids start again at 1).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
@@ -125,3 +127,21 @@ class EmulatedAws:
         self._mock.stop()
         aws.reset()
         tokens.forget_signing_key()
+
+
+@contextlib.contextmanager
+def s3_refuses_to_delete(keys: set[str]) -> Iterator[None]:
+    """While it lasts, S3's DeleteObjects answers AccessDenied for these keys, as it does for an object it
+    may not delete (a legal hold, a bucket policy): a fault injected into the emulated AWS, never into
+    our code."""
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.delete_objects
+
+    def delete_objects(self: S3Backend, bucket_name: str, objects: list[dict[str, Any]],
+                       bypass_retention: bool = False) -> tuple[list[Any], list[str]]:
+        deleted, errors = original(self, bucket_name, [o for o in objects if o["Key"] not in keys], bypass_retention)
+        return deleted, errors + [o["Key"] for o in objects if o["Key"] in keys]
+
+    with mock.patch.object(S3Backend, "delete_objects", delete_objects):
+        yield

@@ -22,7 +22,8 @@ def _stored(item: Item) -> Item:
 def _holds(item: Item | None, condition: Condition) -> bool:
     if condition.expected:
         return item is not None and all(
-            name in item and (item[name] in wanted if isinstance(wanted, tuple) else item[name] == wanted)
+            name not in item if wanted is None
+            else name in item and (item[name] in wanted if isinstance(wanted, tuple) else item[name] == wanted)
             for name, wanted in condition.expected.items())
     if condition.absent:
         return item is None

@@ -93,6 +93,17 @@ def test_set_fields_applies_only_while_the_expected_values_hold(table: str) -> N
     assert metadata.get("P", "absent") is None
 
 
+def test_an_expected_none_means_the_attribute_is_absent(table: str) -> None:
+    metadata.put({"PK": "P", "SK": "a", "status": "Running"})
+    metadata.set_fields("P", "a", {"mark": "x"}, expected={"status": "Running", "mark": None})
+    with pytest.raises(metadata.ConditionFailed):
+        metadata.set_fields("P", "a", {"mark": "y"}, expected={"mark": None})
+    with pytest.raises(metadata.ConditionFailed):  # an absent item holds no expectation
+        metadata.set_fields("P", "absent", {"mark": "y"}, expected={"mark": None}, must_exist=False)
+    assert metadata.get("P", "a")["mark"] == "x"
+    assert metadata.get("P", "absent") is None
+
+
 def test_ids_count_up_per_sequence(table: str) -> None:
     assert [metadata.next_id("one") for _ in range(3)] == [1, 2, 3]
     assert metadata.next_id("two") == 1

@@ -25,6 +25,7 @@ from chalicelib.handlers.harbor import (
     scans,
     search,
     system,
+    system_jobs,
     users,
 )
 from chalicelib.handlers.harbor.context import ApiContext
@@ -35,7 +36,7 @@ ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projec
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
                                           *labels.ROUTES, *robots.ROUTES, *search.ROUTES,
                                           *scanners.ROUTES, *scans.ROUTES, *exports.ROUTES,
-                                          *configurations.ROUTES]
+                                          *configurations.ROUTES, *system_jobs.ROUTES]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

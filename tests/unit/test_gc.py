@@ -1,0 +1,211 @@
+"""Garbage collection through Harbor's API, run by the real state machine (moto's ASL interpreter)
+calling the task function in-process: what a deleted image leaves is collected, what an image uses is
+kept, and a dry run, the time window, untagged artifacts, stop and a refused deletion behave as Harbor's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.config import settings
+from tests.support.client import Client, api
+from tests.support.emulated_aws import s3_refuses_to_delete
+from tests.support.images import Image, make_image, sha256
+from tests.support.oci import push_cosign_signature, push_image
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def no_window(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """GC_TIME_WINDOW_HOURS=0: a blob is a candidate as soon as nothing uses it."""
+    monkeypatch.setenv("GC_TIME_WINDOW_HOURS", "0")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
+def _blob_key(digest: str) -> str:
+    algorithm, hex_digest = digest.split(":")
+    return f"blobs/{algorithm}/{hex_digest[:2]}/{hex_digest}"
+
+
+def _stored(digest: str) -> bool:
+    listing = boto3.client("s3").list_objects_v2(Bucket=settings().bucket_name, Prefix=_blob_key(digest))
+    return bool(listing.get("Contents"))
+
+
+def _digests(image: Image) -> list[str]:
+    return [sha256(b) for b in [image.config, *image.layers]]
+
+
+def _run_gc(client: Client, **parameters: bool) -> dict[str, Any]:
+    started = api(client, "POST", "/system/gc/schedule", {"schedule": {"type": "Manual"}, "parameters": parameters})
+    assert started.status == 201, started.body
+    execution_id = int(started.header("Location").rsplit("/", 1)[1])
+    return _ended(client, execution_id)
+
+
+def _ended(client: Client, execution_id: int) -> dict[str, Any]:
+    def ended() -> bool:
+        return api(client, "GET", f"/system/gc/{execution_id}").json()["job_status"] != "Running"
+
+    wait_until(ended, 120)
+    return api(client, "GET", f"/system/gc/{execution_id}").json()
+
+
+def _log(client: Client, execution_id: int) -> str:
+    reply = api(client, "GET", f"/system/gc/{execution_id}/log")
+    assert reply.status == 200 and reply.header("Content-Type").startswith("text/plain")
+    return reply.body.decode()
+
+
+def _pullable(client: Client, name: str, reference: str, image: Image) -> bool:
+    if client.request("GET", f"/v2/{name}/manifests/{reference}").status != 200:
+        return False
+    return all(client.request("GET", f"/v2/{name}/blobs/{d}").status in (200, 307) and _stored(d)
+               for d in _digests(image))
+
+
+def _delete(client: Client, name: str, digest: str) -> None:
+    repository = name.split("/", 1)[1].replace("/", "%252F")
+    assert api(client, "DELETE", f"/projects/library/repositories/{repository}/artifacts/{digest}").status == 200
+
+
+def test_a_deleted_images_blobs_are_collected_and_the_kept_images_stay_whole(client: Client, no_window: None) -> None:
+    gone, kept = make_image("gone"), make_image("kept")
+    assert push_image(client, "library/app", "old", gone).status == 201
+    assert push_image(client, "library/app", "new", kept).status == 201
+    assert push_image(client, "library/other", "same", kept).status == 201  # the same blobs in a second repository
+    _delete(client, "library/app", gone.digest)
+
+    execution = _run_gc(client)
+
+    assert execution["job_status"] == "Success" and execution["job_name"] == "GARBAGE_COLLECTION"
+    assert execution["job_kind"] == "MANUAL" and execution["schedule"] == {"type": "MANUAL"}
+    assert not any(_stored(d) for d in _digests(gone))
+    assert client.request("HEAD", f"/v2/library/app/blobs/{sha256(gone.layers[0])}").status == 404
+    assert _pullable(client, "library/app", "new", kept) and _pullable(client, "library/other", "same", kept)
+    log = _log(client, execution["id"])
+    assert "2 blobs and 0 manifests deleted" in log and "2 unreferenced blob links deleted" in log
+    assert _run_gc(client)["job_status"] == "Success"  # nothing left to collect: a second run changes nothing
+    assert _pullable(client, "library/app", "new", kept)
+
+
+def test_a_dry_run_reports_what_would_go_and_changes_nothing(client: Client, no_window: None) -> None:
+    gone = make_image("gone", layer_bytes=5000)
+    push_image(client, "library/app", "old", gone)
+    _delete(client, "library/app", gone.digest)
+
+    execution = _run_gc(client, dry_run=True)
+
+    assert execution["job_status"] == "Success"
+    assert '"dry_run": true' in execution["job_parameters"]
+    log = _log(client, execution["id"])
+    assert "[DRYRUN]" in log and "2 blobs and 0 manifests eligible for deletion" in log
+    assert all(_stored(d) for d in _digests(gone))
+    assert client.request("HEAD", f"/v2/library/app/blobs/{sha256(gone.layers[0])}").status == 200
+
+
+def test_blobs_used_within_the_time_window_are_kept(client: Client) -> None:
+    gone = make_image("gone")
+    push_image(client, "library/app", "old", gone)
+    _delete(client, "library/app", gone.digest)
+
+    execution = _run_gc(client)
+
+    assert '"time_window": 2' in execution["job_parameters"]  # GC_TIME_WINDOW_HOURS' default, as Harbor's
+    assert all(_stored(d) for d in _digests(gone))
+    assert "0 blobs and 0 manifests deleted" in _log(client, execution["id"])
+
+
+def test_untagged_artifacts_go_when_asked_but_not_index_children_or_signatures(client: Client,
+                                                                               no_window: None) -> None:
+    untagged, tagged = make_image("untagged"), make_image("tagged")
+    push_image(client, "library/app", untagged.digest, untagged)
+    push_image(client, "library/app", "v1", tagged)
+    push_cosign_signature(client, "library/app", tagged)
+
+    _run_gc(client)
+    assert client.request("HEAD", f"/v2/library/app/manifests/{untagged.digest}").status == 200  # not asked
+
+    execution = _run_gc(client, delete_untagged=True)
+
+    assert client.request("HEAD", f"/v2/library/app/manifests/{untagged.digest}").status == 404
+    assert not any(_stored(d) for d in _digests(untagged))
+    assert _pullable(client, "library/app", "v1", tagged)
+    signature = tagged.digest.replace(":", "-") + ".sig"
+    assert client.request("HEAD", f"/v2/library/app/manifests/{signature}").status == 200
+    assert "1 untagged artifacts" in _log(client, execution["id"])
+    deletes = api(client, "GET", "/audit-logs", headers={}, ).json()
+    assert any(r["operation"] == "delete" and r["username"] == "harbor-gc" for r in deletes)
+
+
+def test_a_blob_s3_refuses_is_counted_and_collected_by_the_next_run(client: Client, no_window: None) -> None:
+    gone = make_image("gone")
+    push_image(client, "library/app", "old", gone)
+    _delete(client, "library/app", gone.digest)
+    refused = _blob_key(sha256(gone.layers[0]))
+
+    with s3_refuses_to_delete({refused}):
+        execution = _run_gc(client)
+
+    assert execution["job_status"] == "Error"  # the run went on: the config blob went
+    assert not _stored(sha256(gone.config)) and _stored(sha256(gone.layers[0]))
+    log = _log(client, execution["id"])
+    assert f"failed to delete {refused}" in log and "1 blobs could not be deleted" in log
+    assert _run_gc(client)["job_status"] == "Success"
+    assert not _stored(sha256(gone.layers[0]))
+
+
+def test_a_push_reusing_collected_blobs_uploads_them_again(client: Client, no_window: None) -> None:
+    image = make_image("again")
+    push_image(client, "library/app", "v1", image)
+    _delete(client, "library/app", image.digest)
+    _run_gc(client)
+
+    assert push_image(client, "library/app", "v1", image).status == 201
+    assert _pullable(client, "library/app", "v1", image)
+
+
+def test_history_schedule_stop_and_their_errors(client: Client) -> None:
+    first = _run_gc(client)
+    second = _run_gc(client, dry_run=True)
+    listed = api(client, "GET", "/system/gc?page_size=1")
+    assert listed.header("X-Total-Count") == "2" and [e["id"] for e in listed.json()] == [second["id"]]
+    assert 'rel="next"' in listed.header("Link")
+    oldest_first = api(client, "GET", "/system/gc?sort=creation_time").json()
+    assert [e["id"] for e in oldest_first] == [first["id"], second["id"]]
+    assert api(client, "GET", "/system/gc?q=job_status%3DSuccess").header("X-Total-Count") == "2"
+    assert api(client, "PUT", f"/system/gc/{first['id']}").status == 200  # an ended run stays as it ended
+    assert api(client, "GET", f"/system/gc/{first['id']}").json()["job_status"] == "Success"
+    assert api(client, "GET", "/system/gc/999").status == 404
+    assert api(client, "GET", "/system/gc/999/log").status == 404
+
+    assert api(client, "GET", "/system/gc/schedule").body == b""
+    body = {"schedule": {"type": "Daily", "cron": "0 0 3 * * *"}, "parameters": {"delete_untagged": True}}
+    assert api(client, "POST", "/system/gc/schedule", body).status == 201
+    saved = api(client, "GET", "/system/gc/schedule").json()
+    assert saved["schedule"]["type"] == "Daily" and saved["schedule"]["cron"] == "0 0 3 * * *"
+    assert saved["schedule"]["next_scheduled_time"].endswith("T03:00:00.000Z")
+    assert '"delete_untagged": true' in saved["job_parameters"]
+    schedules = boto3.client("scheduler").list_schedules()["Schedules"]
+    deployed = boto3.client("scheduler").get_schedule(Name=next(s["Name"] for s in schedules
+                                                                if s["Name"].endswith("-gc")))
+    assert deployed["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert api(client, "PUT", "/system/gc/schedule", {"schedule": {"type": "Custom", "cron": ""}}).status == 400
+    assert api(client, "PUT", "/system/gc/schedule", {"schedule": {"type": "Custom", "cron": "1 2"}}).status == 400
+    assert api(client, "PUT", "/system/gc/schedule", {"schedule": {"type": "Often"}}).status == 400
+    assert api(client, "PUT", "/system/gc/schedule", {"schedule": {"type": "None"}}).status == 200
+    assert api(client, "GET", "/system/gc/schedule").body == b""
+
+
+def test_system_admins_only(client: Client) -> None:
+    assert api(client, "POST", "/users", {"username": "dev", "email": "dev@example.com", "realname": "Dev",
+                                          "password": "Passw0rd!x"}).status == 201
+    for method, path in (("GET", "/system/gc"), ("GET", "/system/gc/schedule"), ("GET", "/system/purgeaudit"),
+                         ("POST", "/system/gc/schedule")):
+        assert api(client, method, path, {"schedule": {"type": "Manual"}}, auth=("dev", "Passw0rd!x")).status == 403
+        assert api(client, method, path, {"schedule": {"type": "Manual"}}, auth=None).status == 401
