@@ -85,6 +85,8 @@ class Settings:
     # Upload purge (Harbor's upload_purging): sessions started more than this long ago go; dry run logs only.
     upload_purge_age_hours: float
     upload_purge_dry_run: bool
+    # Audit-log purge: records read per queued step (each step well within the worker's timeout).
+    audit_purge_step_records: int
 
 
 @lru_cache(maxsize=1)
@@ -137,4 +139,5 @@ def settings() -> Settings:
         gc_batch_repositories=_int("GC_BATCH_REPOSITORIES", 100),
         upload_purge_age_hours=_float("UPLOAD_PURGE_AGE_HOURS", 168),
         upload_purge_dry_run=os.environ.get("UPLOAD_PURGE_DRY_RUN", "").lower() == "true",
+        audit_purge_step_records=_int("AUDIT_PURGE_STEP_RECORDS", 5000),
     )

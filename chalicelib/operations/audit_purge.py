@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.config import settings
 from chalicelib.errors import harbor_error
 from chalicelib.jobs import kernel, logs
 from chalicelib.operations import system_jobs
@@ -17,7 +18,6 @@ from chalicelib.store import audit
 from chalicelib.store.executions import SUCCESS
 
 MAX_RETENTION_HOURS = 240_000  # Harbor's MaxAuditRetentionHour
-RECORDS_PER_STEP = 5_000
 _OPERATIONS = {"create", "delete", "pull"}
 
 
@@ -61,7 +61,7 @@ def save_schedule(kind: str, cron: str, given: Any) -> None:
 
 
 def run_step(message: dict[str, Any]) -> None:
-    """One queued step: up to RECORDS_PER_STEP records of one shard, then the next step is queued."""
+    """One queued step: up to AUDIT_PURGE_STEP_RECORDS records of one shard, then the next step is queued."""
     execution_id, shard, step = int(message["execution_id"]), int(message["shard"]), int(message["step"])
     execution = system_jobs.get(JOB, execution_id)
     if execution is None or execution.status != system_jobs.RUNNING:
@@ -74,7 +74,7 @@ def run_step(message: dict[str, Any]) -> None:
         return _finish(execution, dry_run)
     before = clock.iso(clock.parse(execution.start_time) - timedelta(hours=hours))  # as the run began
     purged, after = audit.purge_page(shard, before, operations, message.get("after") or None, dry_run=dry_run,
-                                     limit=RECORDS_PER_STEP)
+                                     limit=settings().audit_purge_step_records)
     system_jobs.add_counts(JOB, execution_id, {"purged": purged})
     if after is None and shard + 1 >= audit.SHARDS:
         return _finish(system_jobs.get(JOB, execution_id) or execution, dry_run)

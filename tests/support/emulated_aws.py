@@ -15,7 +15,7 @@ import contextlib
 import copy
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
@@ -127,6 +127,23 @@ class EmulatedAws:
         self._mock.stop()
         aws.reset()
         tokens.forget_signing_key()
+
+
+@contextlib.contextmanager
+def before_s3_deletes(action: Callable[[list[str]], None]) -> Iterator[None]:
+    """While it lasts, `action(keys)` runs when a DeleteObjects call arrives, before S3 deletes them: a
+    client's request interleaved at that exact point of a job, without timing."""
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.delete_objects
+
+    def delete_objects(self: S3Backend, bucket_name: str, objects: list[dict[str, Any]],
+                       bypass_retention: bool = False) -> tuple[list[Any], list[str]]:
+        action([o["Key"] for o in objects])
+        return original(self, bucket_name, objects, bypass_retention)
+
+    with mock.patch.object(S3Backend, "delete_objects", delete_objects):
+        yield
 
 
 @contextlib.contextmanager

@@ -37,6 +37,7 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "CopyObject"): ("s3:PutObject",),
     ("s3", "DeleteObjects"): ("s3:DeleteObject",),
     ("s3", "ListParts"): ("s3:ListMultipartUploadParts",),
+    ("s3", "ListMultipartUploads"): ("s3:ListBucketMultipartUploads",),
     ("sqs", "SendMessageBatch"): ("sqs:SendMessage",),
 }
 # Granted for paths the tests cannot order, and so do not always take:
