@@ -87,6 +87,10 @@ class Settings:
     upload_purge_dry_run: bool
     # Audit-log purge: records read per queued step (each step well within the worker's timeout).
     audit_purge_step_records: int
+    # Audit-log forwarding (chalicelib/audit/forward.py): records queued for the forwarder, and where
+    # what it could not deliver for long is parked.
+    audit_forward_queue_url: str
+    audit_forward_dead_letter_queue_url: str
 
 
 @lru_cache(maxsize=1)
@@ -140,4 +144,6 @@ def settings() -> Settings:
         upload_purge_age_hours=_float("UPLOAD_PURGE_AGE_HOURS", 168),
         upload_purge_dry_run=os.environ.get("UPLOAD_PURGE_DRY_RUN", "").lower() == "true",
         audit_purge_step_records=_int("AUDIT_PURGE_STEP_RECORDS", 5000),
+        audit_forward_queue_url=os.environ.get("AUDIT_FORWARD_QUEUE_URL", ""),
+        audit_forward_dead_letter_queue_url=os.environ.get("AUDIT_FORWARD_DEAD_LETTER_QUEUE_URL", ""),
     )

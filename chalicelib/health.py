@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chalicelib import configurations
+from chalicelib.audit import forward
 from chalicelib.observability import logger
 from chalicelib.store import cache, metadata, objects, queue
 
@@ -28,10 +30,25 @@ def _status(name: str, check: Callable[[], None]) -> dict[str, str]:
     return {"name": name, "status": "healthy"}
 
 
+def _forwarding() -> dict[str, str]:
+    """Audit records the forwarder gave up on wait in its dead-letter queue: their count is shown here."""
+    try:
+        parked = forward.parked()
+    except Exception as error:
+        logger.warning("health check failed", extra={"component": "auditlog_forwarder", "error": str(error)})
+        return {"name": "auditlog_forwarder", "status": "unhealthy", "error": "auditlog_forwarder did not answer"}
+    if parked:
+        return {"name": "auditlog_forwarder", "status": "unhealthy",
+                "error": f"{parked} audit records could not be forwarded: they wait in the dead-letter queue"}
+    return {"name": "auditlog_forwarder", "status": "healthy"}
+
+
 def report() -> dict[str, object]:
-    """Harbor's OverallHealthStatus: unhealthy when any component is (three small calls, one after the
+    """Harbor's OverallHealthStatus: unhealthy when any component is (a few small calls, one after the
     other)."""
     checks = [*CHECKS.items(), *([CACHE_CHECK] if cache.enabled() else [])]
     components = [_status(name, check) for name, check in checks]
+    if configurations.current()["audit_log_forward_endpoint"]:
+        components.append(_forwarding())
     healthy = all(c["status"] == "healthy" for c in components)
     return {"status": "healthy" if healthy else "unhealthy", "components": components}

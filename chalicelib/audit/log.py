@@ -1,7 +1,10 @@
-"""The audit log (Harbor's audit logs): records kept by chalicelib/store/audit.py, newest first."""
+"""The audit log (Harbor's audit logs): records kept by chalicelib/store/audit.py, newest first, and
+forwarded to the syslog endpoint when one is configured (chalicelib/audit/forward.py)."""
 
 from __future__ import annotations
 
+from chalicelib import configurations
+from chalicelib.store import audit, forwarding
 from chalicelib.store.audit import (
     OPERATIONS,
     RESOURCE_TYPES,
@@ -10,9 +13,19 @@ from chalicelib.store.audit import (
     count_projects,
     iter_all,
     iter_projects,
-    operations,
-    write,
 )
+from chalicelib.store.projects import Project
 
 __all__ = ["OPERATIONS", "RESOURCE_TYPES", "AuditRecord", "count_all", "count_projects", "iter_all",
-           "iter_projects", "operations", "write"]
+           "iter_projects", "write"]
+
+
+def write(project: Project, operation: str, resource_type: str, resource: str, username: str) -> None:
+    """Harbor's order (src/pkg/audit/manager.go): forward the record when an endpoint is set (queued: the
+    request never waits on the endpoint), then keep it unless skip_audit_log_database."""
+    current = configurations.current()
+    item = audit.entry(project, operation, resource_type, resource, username)
+    if current["audit_log_forward_endpoint"]:
+        forwarding.send([audit.forwarded(item)])
+    if not current["skip_audit_log_database"]:
+        audit.write(item)

@@ -21,13 +21,15 @@ _SAFETY_SECONDS = 30
 
 
 def purge(time_left: Callable[[], float]) -> dict[str, int]:
-    """One pass over the sessions that hold bytes in S3; counts of those purged and kept."""
+    """One pass over the sessions started before the cutoff and those holding bytes in S3; counts of
+those purged and kept."""
     cfg = settings()
     cutoff = clock.iso(clock.now() - timedelta(hours=cfg.upload_purge_age_hours))
     multiparts: dict[str, list[objects.MultipartUpload]] = {}
     for upload in objects.multipart_uploads(PREFIX):
         multiparts.setdefault(_session_of(upload.key), []).append(upload)
-    sessions = sorted({_session_of(p) for p in objects.subprefixes(PREFIX)} | set(multiparts))
+    sessions = sorted({_session_of(p) for p in objects.subprefixes(PREFIX)} | set(multiparts)
+                      | set(store.started_before(cutoff)))  # records of sessions that hold no bytes yet
     counts = {"purged": 0, "kept": 0}
     for upload_id in sessions:
         if time_left() < _SAFETY_SECONDS:

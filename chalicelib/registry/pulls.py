@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from chalicelib import events
+from chalicelib import configurations, events
 from chalicelib.observability import logger
-from chalicelib.store import pulls
+from chalicelib.store import audit, forwarding, pulls
 
 K = TypeVar("K", bound=Hashable)
 _BATCH = 1000  # pulls read from the stream at once, as many as the queue's batches hold
@@ -46,11 +46,19 @@ def flush(consumer: str, time_left: Callable[[], bool]) -> int:
 
 
 def _record(parsed: dict[K, pulls.Pull]) -> list[K]:
-    """Write each repository's share; returns the keys of the pulls whose repository failed."""
+    """Write each repository's share; returns the keys of the pulls whose repository failed. Their audit
+    records are forwarded first when an endpoint is set (a pull written again is forwarded again: at
+    least once), and kept unless pull_audit_log_disable or skip_audit_log_database."""
+    current = configurations.current()
+    disabled = bool(current["pull_audit_log_disable"])
+    forward = bool(current["audit_log_forward_endpoint"]) and not disabled
+    keep_records = not (disabled or current["skip_audit_log_database"])
     failed: list[K] = []
     for repository, group in pulls.by_repository(parsed.values()).items():
         try:
-            pulls.record(repository, group)
+            if forward:
+                forwarding.send([audit.forwarded(p.audit_item) for p in group])
+            pulls.record(repository, group, keep_records=keep_records)
         except Exception:
             logger.exception("pulls not recorded", extra={"repository": repository, "pulls": len(group)})
             keys = {p.key for p in group}

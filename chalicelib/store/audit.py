@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib import clock
 from chalicelib.store import metadata
@@ -84,16 +85,15 @@ def counter_key(item: metadata.Item) -> tuple[str, str]:
     return f"AUDITCOUNT#{item['id'] % SHARDS}", str(item["project_id"])
 
 
-def operations(project: Project, operation: str, resource_type: str, resource: str,
-               username: str) -> list[metadata.Write]:
-    """The writes of one record, for a transaction: the record, and +1 on its project's counter in the
-    record's shard, so totals are read, never counted."""
-    item = entry(project, operation, resource_type, resource, username)
-    return [metadata.put_op(item), metadata.set_fields_op(*counter_key(item), {}, add={"records": 1})]
+def write(item: metadata.Item) -> None:
+    """The record, and +1 on its project's counter in the record's shard (one transaction), so totals are
+    read, never counted."""
+    metadata.transact([metadata.put_op(item), metadata.set_fields_op(*counter_key(item), {}, add={"records": 1})])
 
 
-def write(project: Project, operation: str, resource_type: str, resource: str, username: str) -> None:
-    metadata.transact(operations(project, operation, resource_type, resource, username))
+def forwarded(item: metadata.Item) -> dict[str, Any]:
+    """What the forwarder needs of a record (Harbor's AuditLog fields)."""
+    return {k: item[k] for k in ("id", "operation", "resource_type", "resource", "username", "op_time")}
 
 
 def _record(item: metadata.Item) -> AuditRecord:

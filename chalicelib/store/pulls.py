@@ -40,6 +40,7 @@ from chalicelib.store import audit, cache, keys, metadata, queue
 _STREAM, _GROUP = "{hr}:pulls", "recorder"  # in the cache's hash slot and under its ACL (store/cache.py)
 _MAX_DELIVERIES = 5
 _RECORDS_PER_TALLY = metadata.TRANSACTION_LIMIT - 1  # and the tally's update
+_SEEN_TTL_SECONDS = 14 * 24 * 3600  # SQS's longest retention
 _PULLED, _COUNTED = "pulled|", "counted|"  # a tally's attributes: <digest> -> latest record id, <counter> -> n
 
 
@@ -62,6 +63,16 @@ class Pull:
     def audit_item(self) -> metadata.Item:
         return audit.item(self.record_id, self.project_id, self.project, "pull", "artifact",
                           f"{self.repository}:{self.reference}", self.username, self.nonce)
+
+    def counted_item(self, keep_record: bool) -> metadata.Item:
+        """What says the pull was counted: its audit record, or, when pull records are not kept
+        (pull_audit_log_disable, skip_audit_log_database), a marker beside the log that expires once no
+        delivery of the pull can come again."""
+        record = self.audit_item
+        if keep_record:
+            return record
+        return {"PK": f"PULLSEEN#{self.record_id % audit.SHARDS}", "SK": record["SK"],
+                "purge_at": int(time.time()) + _SEEN_TTL_SECONDS}
 
 
 def new_pull(project_id: int, project: str, repository: str, reference: str, digest: str, username: str) -> Pull:
@@ -160,36 +171,36 @@ def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:
     return grouped
 
 
-def record(repository: str, pulls: list[Pull]) -> None:
+def record(repository: str, pulls: list[Pull], *, keep_records: bool = True) -> None:
     """Write one repository's pulls of a batch (see the module's docstring). A repository or an artifact
-    deleted meanwhile is left out; the pulls' audit records are still written."""
-    written = tally(repository, pulls)
+    deleted meanwhile is left out; the pulls' audit records are still written (unless not kept)."""
+    written = tally(repository, pulls, keep_records)
     if written is not None:
         transfer(written)
 
 
-def tally(repository: str, pulls: list[Pull]) -> tuple[str, str] | None:
+def tally(repository: str, pulls: list[Pull], keep_records: bool = True) -> tuple[str, str] | None:
     """The first step of `record`: the pulls' records, not yet written, and their counts and latest
     times in a new tally, in transactions of 99 records and the tally's update. Returns the tally's key,
     None when every record was there already."""
     key = (keys.PULL_TALLIES, f"{time.time_ns() // 1_000_000:013d}#{uuid.uuid4().hex}")
     ordered = sorted(pulls, key=lambda pull: pull.record_id)  # a later chunk holds later pull times
-    written = [_tally_chunk(repository, key, ordered[i:i + _RECORDS_PER_TALLY])
+    written = [_tally_chunk(repository, key, ordered[i:i + _RECORDS_PER_TALLY], keep_records)
                for i in range(0, len(ordered), _RECORDS_PER_TALLY)]
     return key if any(written) else None
 
 
-def _tally_chunk(repository: str, key: tuple[str, str], pulls: list[Pull]) -> bool:
+def _tally_chunk(repository: str, key: tuple[str, str], pulls: list[Pull], keep_records: bool) -> bool:
     for _ in range(3):  # each retry drops what a delivery before this one already wrote
-        pending = _not_yet_recorded(pulls)
+        pending = _not_yet_recorded(pulls, keep_records)
         if not pending:
             return False
         latest: dict[str, int] = {}
         for pull in pending:
             latest[pull.digest] = max(latest.get(pull.digest, 0), pull.record_id)
-        counted = Counter(_COUNTED + "|".join(audit.counter_key(p.audit_item)) for p in pending)
+        counted = Counter(_COUNTED + "|".join(audit.counter_key(p.audit_item)) for p in pending if keep_records)
         try:
-            metadata.transact([*(metadata.put_op(p.audit_item, if_absent=True) for p in pending),
+            metadata.transact([*(metadata.put_op(p.counted_item(keep_records), if_absent=True) for p in pending),
                                metadata.set_fields_op(*key, {"repository": repository,
                                                              **{_PULLED + d: i for d, i in latest.items()}},
                                                       add={"pulls": len(pending), **counted})])
@@ -249,8 +260,8 @@ def transfer_stale_tallies() -> int:
     return len(stale)
 
 
-def _not_yet_recorded(pulls: list[Pull]) -> list[Pull]:
-    items = [p.audit_item for p in pulls]
+def _not_yet_recorded(pulls: list[Pull], keep_records: bool) -> list[Pull]:
+    items = [p.counted_item(keep_records) for p in pulls]
     present = {(i["PK"], i["SK"]) for i in metadata.batch_get(((i["PK"], i["SK"]) for i in items), attributes=[],
                                                                consistent=True)}
     return [p for p, i in zip(pulls, items, strict=True) if (i["PK"], i["SK"]) not in present]

@@ -1,4 +1,5 @@
-"""Upload sessions: PK=UPLOAD#<id>, SK=UPLOAD, with the byte offset, the S3 multipart id and part
+"""Upload sessions: PK=UPLOAD#<id>, SK=UPLOAD (GSI1PK=UPLOADS#<first hex digit of the id>,
+GSI1SK=<started>#<id>: the upload purge lists them oldest first), with the byte offset, the S3 multipart id and part
 ETags, the bytes not yet in a part (`pending`), the resumable hash states (`hash_<algorithm>`), and
 `purge_at`, the table's TTL attribute: an abandoned session's item disappears by itself (and the upload
 purge, chalicelib/operations/uploads.py, removes its bytes), `started` and `updated`. Each write
@@ -6,6 +7,7 @@ is conditional on the version the writer read, so of two racing chunks one wins.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from chalicelib.store import keys, metadata, objects
@@ -35,9 +37,17 @@ class Session:
         return objects.upload_key(self.upload_id, f"pending-{self.version if version is None else version}")
 
 
+_LISTING_SHARDS = "0123456789abcdef"  # sessions are listed by the first hex digit of their id
+
+
+def _listing(upload_id: str) -> str:
+    return f"UPLOADS#{upload_id[0]}"
+
+
 def create(session: Session, started: str, purge_at: int) -> None:
     metadata.put({"PK": keys.upload(session.upload_id), "SK": keys.UPLOAD, "name": session.name, "offset": 0,
                   "version": 0, "etags": [], "pending": 0, "started": started, "purge_at": purge_at,
+                  "GSI1PK": _listing(session.upload_id), "GSI1SK": f"{started}#{session.upload_id}",
                   **{f"{_HASH}{a}": s for a, s in session.hash_states.items()}}, if_absent=True)
 
 
@@ -77,6 +87,16 @@ def activity(upload_id: str) -> Activity | None:
     if item is None:
         return None
     return Activity(max(item.get("started", ""), item.get("updated", "")), int(item.get("version", 0)))
+
+
+def started_before(moment: str) -> Iterator[str]:
+    """The ids of the sessions started before `moment` (GSI1, oldest first in each of 16 partitions)."""
+    for shard in _LISTING_SHARDS:
+        for item in metadata.iterate(f"UPLOADS#{shard}", index="GSI1", attributes=["GSI1SK"]):
+            started, _, upload_id = item["GSI1SK"].partition("#")
+            if started >= moment:
+                break
+            yield upload_id
 
 
 def delete_unless_written(upload_id: str, seen: Activity) -> None:

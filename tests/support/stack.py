@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import requests
 
 from tests.support.net import free_port
@@ -27,6 +29,12 @@ class Stack:
 
     scheme: str = "http"
     process: subprocess.Popen[bytes] | None = None
+    emulator: str = ""  # the embedded AWS emulator's endpoint URL (what an operator's AWS CLI would call)
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the stack's emulated AWS."""
+        return boto3.client(service, endpoint_url=self.emulator, region_name=os.environ.get("AWS_DEFAULT_REGION",
+                                                                                            "us-east-1"))
 
     @property
     def url(self) -> str:
@@ -60,7 +68,7 @@ def local_stack(tmp: Path, *extra: str, env_extra: dict[str, str] | None = None)
         time.sleep(0.2)
     try:
         tls = "--tls" in extra or env.get("TLS") == "1"
-        yield Stack(f"127.0.0.1:{port}", log, "https" if tls else "http", process)
+        yield Stack(f"127.0.0.1:{port}", log, "https" if tls else "http", process, f"http://127.0.0.1:{emulator}")
     finally:
         process.send_signal(signal.SIGINT)
         try:

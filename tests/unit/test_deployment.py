@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -131,3 +133,26 @@ def test_no_password_means_no_admin(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RuntimeError, match="no initial admin password"):
         users._initial_admin_password()
     settings.cache_clear()
+
+
+STATE_MACHINES = {name: r["Properties"] for name, r in resources.load_template()["Resources"].items()
+                  if r["Type"] == "AWS::Serverless::StateMachine"}
+
+
+@pytest.mark.parametrize("name", sorted(STATE_MACHINES))
+def test_each_state_machine_definition_is_valid_and_deployed(stack: resources.Context, name: str) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    props = STATE_MACHINES[name]
+    definition = (resources.TEMPLATE.parent / props["DefinitionUri"].replace("./", "", 1)).read_text()
+    placeholders = set(re.findall(r"\$\{(\w+)\}", definition))
+    assert placeholders == set(props["DefinitionSubstitutions"])
+    for placeholder, value in props["DefinitionSubstitutions"].items():
+        definition = definition.replace("${" + placeholder + "}", str(stack.resolve(value)))
+    AmazonStateLanguageParser.parse(definition)  # raises on an invalid definition
+    states = json.loads(definition)["States"]
+    targets = {s.get("Next") for s in states.values()} | {s.get("Default") for s in states.values()} | {
+        c["Next"] for s in states.values() for c in s.get("Catch", []) + s.get("Choices", [])}
+    assert targets - {None} <= set(states)
+    deployed = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert stack.resolve(props["Name"]) in [m["name"] for m in deployed]

@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,7 +17,6 @@ from chalicelib.config import settings
 from chalicelib.export import service
 from chalicelib.export.patterns import matches
 from infra.functions import LocalFunctions
-from infra.resources import TEMPLATE, Context, load_template
 from tests.support.client import Client, Reply, api
 from tests.support.images import OCI_INDEX, OCI_MANIFEST
 from tests.support.logs import captured_logs
@@ -34,7 +31,6 @@ from tests.support.vulnerable import (
 )
 
 GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
-ASL = Path(TEMPLATE).parent / "statemachines" / "cve-export.asl.json"
 
 
 def _csv(rows: list[list[str]]) -> str:
@@ -316,25 +312,6 @@ def test_a_file_too_large_for_a_lambda_answer_is_a_one_time_url(client: Client, 
     assert _download(client, execution_id).status == 404
     _wait_until_removed(execution_id)  # once the URL has expired
     settings.cache_clear()
-
-
-def test_the_state_machine_definition_is_valid_and_deployed(stack: Context) -> None:
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    definition = ASL.read_text()
-    resource = load_template()["Resources"]["CveExportStateMachine"]["Properties"]
-    assert resource["DefinitionUri"] == "./statemachines/cve-export.asl.json"
-    placeholders = set(re.findall(r"\$\{(\w+)\}", definition))
-    assert placeholders == set(resource["DefinitionSubstitutions"])
-    for name, value in resource["DefinitionSubstitutions"].items():
-        definition = definition.replace("${" + name + "}", str(stack.resolve(value)))
-    AmazonStateLanguageParser.parse(definition)  # raises on an invalid definition
-    states = json.loads(definition)["States"]
-    targets = {s.get("Next") for s in states.values()} | {s.get("Default") for s in states.values()} | {
-        c["Next"] for s in states.values() for c in s.get("Catch", []) + s.get("Choices", [])}
-    assert targets - {None} <= set(states)
-    deployed = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
-    assert [m["name"] for m in deployed] == ["harbor-serverless-cve-export"]
 
 
 @pytest.mark.parametrize(("pattern", "name", "matched"), [

@@ -80,3 +80,11 @@ def test_a_session_written_after_it_was_read_is_not_purged(client: Client) -> No
     with pytest.raises(uploads.ConditionFailed):
         uploads.delete_unless_written(upload_id, seen)
     assert client.request("GET", location).status == 204
+
+
+def test_a_session_that_never_received_bytes_is_purged(client: Client, local_functions: LocalFunctions,
+                                                       purge_age: pytest.MonkeyPatch) -> None:
+    location = client.request("POST", "/v2/library/app/blobs/uploads/").header("Location")
+    assert _left_in_s3() == ([], [])  # only its record holds it
+    assert local_functions.invoke("UploadPurgeFunction", {}) == {"purged": 1, "kept": 0}
+    assert client.request("GET", location).status == 404
