@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-scanner.txt | sha256sum | cut -c1-12)
 
-.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export package system-tools
+.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc package system-tools
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-scanner.txt
 	@PYTHON=$(PYTHON) bash infra/ensure-tools.sh python
@@ -60,6 +60,11 @@ bench-scan: venv system-tools
 # A CVE export of 10,000 artifacts x 50 vulnerabilities: rows/s, AWS calls, CSV size, task memory.
 bench-export: venv
 	$(BIN)/python -m tests.bench.export
+
+# Garbage collection of 100,000 unreferenced among 10,000 referenced blobs (deletes/min, AWS calls, task
+# memory, nothing referenced lost) and an audit purge of 1,000,000 records (records/min).
+bench-gc: venv
+	$(BIN)/python -m tests.bench.gc
 
 # AWS deployment artefacts in build/: chalice's SAM template merged with infra/template.yaml,
 # the functions/ code and their dependency layer.

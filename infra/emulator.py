@@ -11,6 +11,10 @@ it names, taken before it began: the copy of the whole table moto takes for ever
 transaction cost as much as the table is large (a fifth of the local stack's time under a pull load
 whose bookkeeping wrote a few thousand audit records).
 
+`bounded_query_costs()`: moto's Query of a partition lists and sorts every item of the table, then
+keeps the partition's, so a Query cost what the whole table holds (seconds per Query at 200,000 items:
+garbage collection's mark phase reads two partitions per repository); it lists the partition only.
+
 `bounded_queue_costs()`: moto's SQS checks each received message's retention by computing every
 attribute of its queue, counting its messages among them, so a receive cost the square of the backlog.
 
@@ -92,6 +96,35 @@ def _item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
                     table.items[hash_key][range_key] = item
             raise
     return call
+
+
+_partition = threading.local()
+
+
+def bounded_query_costs() -> None:
+    """A Query of the table (not of an index) lists its partition's items only (idempotent)."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_partition_queries", False):
+        return
+    every_item, query = Table.all_items, Table.query
+
+    def all_items(table: Table) -> list[Any]:
+        hash_key = getattr(_partition, "hash_key", None)
+        if hash_key is None or not table.range_key_attr:
+            return every_item(table)
+        return list(table.items.get(hash_key, {}).values())
+
+    def partition_query(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        on_index = (args[6] if len(args) > 6 else kwargs.get("index_name")) is not None
+        _partition.hash_key = None if on_index else hash_key
+        try:
+            return query(table, hash_key, *args, **kwargs)
+        finally:
+            _partition.hash_key = None
+
+    Table.all_items, Table.query = all_items, partition_query  # type: ignore[method-assign]
+    Table._partition_queries = True  # type: ignore[attr-defined]
 
 
 def bounded_queue_costs() -> None:

@@ -4,6 +4,7 @@ forwarded to the syslog endpoint when one is configured (chalicelib/audit/forwar
 from __future__ import annotations
 
 from chalicelib import configurations
+from chalicelib.observability import logger
 from chalicelib.store import audit, forwarding
 from chalicelib.store.audit import (
     OPERATIONS,
@@ -26,6 +27,9 @@ def write(project: Project, operation: str, resource_type: str, resource: str, u
     current = configurations.current()
     item = audit.entry(project, operation, resource_type, resource, username)
     if current["audit_log_forward_endpoint"]:
-        forwarding.send([audit.forwarded(item)])
+        try:
+            forwarding.send([audit.forwarded(item)])
+        except Exception:  # as Harbor: a forwarding error is logged and the record is still kept
+            logger.exception("audit record not queued for forwarding", extra={"resource": resource})
     if not current["skip_audit_log_database"]:
         audit.write(item)

@@ -13,12 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import time
-import tracemalloc
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -31,7 +28,7 @@ from chalicelib.scan.severity import GENERIC
 from chalicelib.store import export_executions as executions
 from chalicelib.store import metadata, objects
 from infra import emulator, functions, gateway, resources
-from tests.bench.measure import InProcessClient
+from tests.bench.measure import InProcessClient, one_task_at_a_time
 from tests.support.aws_calls import counting
 
 REPOSITORIES, PER_REPOSITORY, PER_ARTIFACT, RECORDS = 100, 100, 50, 1000
@@ -72,33 +69,6 @@ def _seed(scanner_uuid: str) -> None:
     metadata.batch_put(items())
 
 
-@contextmanager
-def _one_task_at_a_time(peaks: dict[str, list[int]]) -> Iterator[None]:
-    """Serialise the state machine's tasks and record each one's peak traced memory above its start."""
-    from moto.awslambda.models import LambdaFunction
-
-    dispatched = LambdaFunction._invoke_lambda
-    lock = threading.Lock()
-
-    def measured(function: Any, event: Any = None) -> Any:
-        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
-        step = payload.get("step", "?")
-        with lock:
-            tracemalloc.reset_peak()
-            start = tracemalloc.get_traced_memory()[0]
-            answer = dispatched(function, event)
-            peaks[step].append(tracemalloc.get_traced_memory()[1] - start)
-            return answer
-
-    LambdaFunction._invoke_lambda = measured
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
-        LambdaFunction._invoke_lambda = dispatched
-
-
 def _export(client: InProcessClient, body: dict[str, Any]) -> tuple[int, float]:
     started = time.perf_counter()
     answer = client.request("POST", "/api/v2.0/export/cve", body=json.dumps({"projects": [1], **body}).encode(),
@@ -118,6 +88,7 @@ def main() -> None:
     print("== CVE export: 10,000 artifacts x 50 vulnerabilities (in process, moto, real state machine) ==")
     os.environ["EXPORT_RETENTION_SECONDS"] = "3600"
     emulator.serialize_dynamodb()
+    emulator.bounded_query_costs()
     emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -146,7 +117,7 @@ def main() -> None:
 
         for label, body in (("a tenth (1,000 artifacts)", {"repositories": "app-00?"}), ("all", {})):
             peaks: dict[str, list[int]] = defaultdict(list)
-            with _one_task_at_a_time(peaks):
+            with one_task_at_a_time(peaks):
                 execution_id, _ = _export(client, body)
             found = executions.get(execution_id)
             print(f"peak traced memory per task, {label}, {found.rows if found else 0:,} rows: " + ", ".join(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import statistics
+import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +29,7 @@ def in_process_stack() -> Iterator[gateway.Gateway]:
     """moto's in-memory AWS with the template's resources and the bootstrap, and one app instance (the
     emulator made atomic and forgetful of freed objects, as in the local stack)."""
     emulator.serialize_dynamodb()
+    emulator.bounded_query_costs()
     emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws():
@@ -85,3 +89,30 @@ def measure(client: InProcessClient, label: str, method: str, path: str, rounds:
 
 def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+@contextmanager
+def one_task_at_a_time(peaks: dict[str, list[int]]) -> Iterator[None]:
+    """Serialise the state machine's tasks and record each one's peak traced memory above its start."""
+    from moto.awslambda.models import LambdaFunction
+
+    dispatched = LambdaFunction._invoke_lambda
+    lock = threading.Lock()
+
+    def measured(function: Any, event: Any = None) -> Any:
+        payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+        step = payload.get("step", "?")
+        with lock:
+            tracemalloc.reset_peak()
+            start = tracemalloc.get_traced_memory()[0]
+            answer = dispatched(function, event)
+            peaks[step].append(tracemalloc.get_traced_memory()[1] - start)
+            return answer
+
+    LambdaFunction._invoke_lambda = measured
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()
+        LambdaFunction._invoke_lambda = dispatched

@@ -33,6 +33,7 @@ class EmulatedAws:
     def __init__(self, region: str) -> None:
         # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
         emulator.serialize_dynamodb()
+        emulator.bounded_query_costs()
         emulator.bounded_queue_costs()
         emulator.forget_model_instances()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})

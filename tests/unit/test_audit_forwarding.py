@@ -16,6 +16,7 @@ from infra.functions import LocalFunctions
 from tests.support.client import Client, api
 from tests.support.images import make_image
 from tests.support.oci import push_image
+from tests.support.waiting import wait_until
 
 LINE = re.compile(r'<6>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S+ audit\[\d+\]: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[INFO\] '
                   r'\[/pkg/audit/forward.go:45\]\[operator="(?P<operator>[^"]*)" resourceType="(?P<type>[^"]*)" '
@@ -136,3 +137,18 @@ def test_health_shows_records_parked_in_the_dead_letter_queue(client: Client, re
     forwarder = next(c for c in health["components"] if c["name"] == "auditlog_forwarder")
     assert health["status"] == "unhealthy" and forwarder["status"] == "unhealthy"
     assert forwarder["error"].startswith("1 audit records could not be forwarded")
+
+
+def test_what_garbage_collection_deletes_is_forwarded(client: Client, local_functions: LocalFunctions,
+                                                      receiver: SyslogReceiver) -> None:
+    untagged = make_image("untagged")
+    push_image(client, "library/app", untagged.digest, untagged)
+    started = api(client, "POST", "/system/gc/schedule", {"schedule": {"type": "Manual"},
+                                                          "parameters": {"delete_untagged": True}})
+    execution = started.header("Location").rsplit("/", 1)[1]
+    wait_until(lambda: api(client, "GET", f"/system/gc/{execution}").json()["job_status"] != "Running")
+    local_functions.drain()
+
+    deleted = {"operator": "harbor-gc", "type": "artifact", "action": "delete",
+               "resource": f"library/app:{untagged.digest}"}
+    assert deleted in receiver.parsed()

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from chalicelib.config import settings
+from chalicelib.jobs import kernel
 from chalicelib.store import executions
 from infra.functions import LocalFunctions
 from tests.support.client import Client, api
@@ -261,3 +262,19 @@ def test_an_upload_of_bytes_being_deleted_is_refused_then_succeeds(client: Clien
     assert client.request("HEAD", f"/v2/library/app/blobs/{sha256(layer)}").status == 404
     assert push_image(client, "library/app", "v1", image).status == 201
     assert _pullable(client, "library/app", "v1", image)
+
+
+def test_the_schedule_starts_a_run_with_its_parameters(client: Client, local_functions: LocalFunctions,
+                                                       no_window: None) -> None:
+    gone = make_image("scheduled")
+    push_image(client, "library/app", gone.digest, gone)  # untagged
+    body = {"schedule": {"type": "Weekly", "cron": "0 0 0 * * 0"}, "parameters": {"delete_untagged": True}}
+    assert api(client, "PUT", "/system/gc/schedule", body).status == 200
+
+    kernel.enqueue({"kind": "system_job", "job": "gc"})  # what the EventBridge schedule sends, as the launcher does
+    local_functions.drain()
+
+    [execution] = api(client, "GET", "/system/gc").json()
+    assert execution["job_kind"] == "SCHEDULE" and '"delete_untagged": true' in execution["job_parameters"]
+    assert _ended(client, execution["id"])["job_status"] == "Success"
+    assert client.request("HEAD", f"/v2/library/app/manifests/{gone.digest}").status == 404
