@@ -19,6 +19,7 @@ from tests.support.client import Client, api
 from tests.support.emulated_aws import before_s3_deletes, s3_refuses_to_delete
 from tests.support.images import Image, make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image, upload_blob
+from tests.support.swagger import validate
 from tests.support.waiting import wait_until
 
 
@@ -87,6 +88,7 @@ def test_a_deleted_images_blobs_are_collected_and_the_kept_images_stay_whole(cli
 
     execution = _run_gc(client)
 
+    validate(execution, "GCHistory")
     assert execution["job_status"] == "Success" and execution["job_name"] == "GARBAGE_COLLECTION"
     assert execution["job_kind"] == "MANUAL" and execution["schedule"] == {"type": "MANUAL"}
     assert not any(_stored(d) for d in _digests(gone))
@@ -178,6 +180,7 @@ def test_history_schedule_stop_and_their_errors(client: Client) -> None:
     first = _run_gc(client)
     second = _run_gc(client, dry_run=True)
     listed = api(client, "GET", "/system/gc?page_size=1")
+    validate(listed.json(), "GCHistory", many=True)
     assert listed.header("X-Total-Count") == "2" and [e["id"] for e in listed.json()] == [second["id"]]
     assert 'rel="next"' in listed.header("Link")
     oldest_first = api(client, "GET", "/system/gc?sort=creation_time").json()
@@ -192,6 +195,7 @@ def test_history_schedule_stop_and_their_errors(client: Client) -> None:
     body = {"schedule": {"type": "Daily", "cron": "0 0 3 * * *"}, "parameters": {"delete_untagged": True}}
     assert api(client, "POST", "/system/gc/schedule", body).status == 201
     saved = api(client, "GET", "/system/gc/schedule").json()
+    validate(saved, "GCHistory")
     assert saved["schedule"]["type"] == "Daily" and saved["schedule"]["cron"] == "0 0 3 * * *"
     assert saved["schedule"]["next_scheduled_time"].endswith("T03:00:00.000Z")
     assert '"delete_untagged": true' in saved["job_parameters"]

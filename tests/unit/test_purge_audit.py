@@ -12,6 +12,7 @@ from chalicelib.config import settings
 from chalicelib.store import audit, metadata
 from infra.functions import LocalFunctions
 from tests.support.client import Client, Reply, api
+from tests.support.swagger import validate
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -60,6 +61,7 @@ def test_old_records_of_the_chosen_operations_go_and_counts_follow(client: Clien
     assert started.status == 201
     execution_id = int(started.header("Location").rsplit("/", 1)[1])
     execution = api(client, "GET", f"/system/purgeaudit/{execution_id}").json()
+    validate(execution, "ExecHistory")
     assert execution["job_status"] == "Success" and execution["job_name"] == "PURGE_AUDIT_LOG"
     assert _total(client) == 9 and _total(client, "&q=operation%3Ddelete") == 5
     listed = api(client, "GET", "/audit-logs?page_size=100").json()
@@ -118,6 +120,7 @@ def test_schedule_and_a_scheduled_run(client: Client, local_functions: LocalFunc
             "parameters": {"audit_retention_hour": 24, "include_operations": "create", "dry_run": False}}
     assert api(client, "PUT", "/system/purgeaudit/schedule", body).status == 200
     saved = api(client, "GET", "/system/purgeaudit/schedule").json()
+    validate(saved, "ExecHistory")
     assert saved["schedule"]["type"] == "Hourly" and saved["schedule"]["next_scheduled_time"].endswith(":00:00.000Z")
 
     from chalicelib.jobs import kernel  # what the EventBridge schedule sends, as the launcher fires it
