@@ -11,6 +11,10 @@ it names, taken before it began: the copy of the whole table moto takes for ever
 transaction cost as much as the table is large (a fifth of the local stack's time under a pull load
 whose bookkeeping wrote a few thousand audit records).
 
+`serialize_s3()`: moto's S3 keeps a bucket's keys in one dict that a listing iterates while another
+request deletes from it: garbage collection's parallel sweep tasks made ListObjectsV2 fail with a
+KeyError. It runs one S3 request at a time.
+
 `bounded_query_costs()`: moto's Query of a partition lists and sorts every item of the table, then
 keeps the partition's, so a Query cost what the whole table holds (seconds per Query at 200,000 items:
 garbage collection's mark phase reads two partitions per repository); it lists the partition only.
@@ -96,6 +100,27 @@ def _item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
                     table.items[hash_key][range_key] = item
             raise
     return call
+
+
+def serialize_s3() -> None:
+    """Wrap every public operation of moto's S3 backend in its own lock (idempotent)."""
+    from moto.s3.models import S3Backend
+
+    if getattr(S3Backend, "_serialized", False):
+        return
+    lock = threading.RLock()
+
+    def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+        return call
+
+    for name, member in list(vars(S3Backend).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(S3Backend, name, serialized(member))
+    S3Backend._serialized = True  # type: ignore[attr-defined]
 
 
 _partition = threading.local()

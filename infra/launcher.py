@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
         emulation.serialize_dynamodb()  # one DynamoDB request at a time, atomic as on AWS
         emulation.bounded_query_costs()  # a Query reads its partition, as on AWS
+        emulation.serialize_s3()  # one S3 request at a time: moto's key store is not thread-safe
         emulation.bounded_queue_costs()  # a receive costs what it returns, not the backlog squared
         emulation.forget_model_instances()  # deleted content is freed, not kept until exit
         emulation.track_changes()  # snapshots are taken only after writes

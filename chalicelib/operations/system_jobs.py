@@ -45,17 +45,23 @@ def parameters_of(execution: ExecutionRecord) -> dict[str, Any]:
     return json.loads(execution.extra.get("parameters") or "{}")
 
 
+def schedule_type_of(execution: ExecutionRecord) -> str:
+    return str(execution.extra.get("schedule_type") or "Manual")
+
+
 def running(job: SystemJob) -> ExecutionRecord | None:
     newest = next(executions.newest_first(job.kind, page_size=1), None)
     return newest if newest and newest.status == RUNNING else None
 
 
-def start(job: SystemJob, trigger: str, parameters: dict[str, Any]) -> ExecutionRecord:
+def start(job: SystemJob, trigger: str, parameters: dict[str, Any], schedule_type: str = "Manual") -> ExecutionRecord:
     """A new execution, its work begun; AlreadyRunning while the previous one runs. An execution whose
-    work could not begin ends as Error at once."""
+    work could not begin ends as Error at once. `schedule_type`: Manual, or the type of the schedule
+    that started it (Harbor's API shows it)."""
     if running(job):
         raise AlreadyRunning(job)
-    execution = executions.create(job.kind, trigger, extra={"parameters": json.dumps(parameters)})
+    execution = executions.create(job.kind, trigger, extra={"parameters": json.dumps(parameters),
+                                                            "schedule_type": schedule_type})
     try:
         job.launch(execution)
     except Exception:
@@ -71,7 +77,7 @@ def start_scheduled(job: SystemJob) -> None:
     if saved is None:
         return
     try:
-        start(job, SCHEDULE, json.loads(saved.parameters))
+        start(job, SCHEDULE, json.loads(saved.parameters), saved.type)
     except AlreadyRunning:
         logger.info("scheduled system job skipped: the previous one still runs", extra={"kind": job.kind})
 

@@ -91,6 +91,7 @@ class StoredRecord:
     touched: str | None
     state: str | None
     run: str | None  # the run that set the state
+    failures: int = 0  # deletions S3 refused before
 
     @property
     def last_use(self) -> str:
@@ -99,11 +100,11 @@ class StoredRecord:
 
 def stored_records(digests: list[str]) -> dict[str, StoredRecord]:
     by_key = {(keys.blob(d), keys.BLOB): d for d in digests}
-    found = metadata.batch_get(by_key, ["PK", "SK", "size", "created", "touched", "gc_state", "gc_run"],
+    found = metadata.batch_get(by_key, ["PK", "SK", "size", "created", "touched", "gc_state", "gc_run", "gc_failures"],
                                consistent=True)
     return {by_key[(i["PK"], i["SK"])]: StoredRecord(by_key[(i["PK"], i["SK"])], int(i.get("size", 0)),
                                                      i.get("created", ""), i.get("touched"), i.get("gc_state"),
-                                                     i.get("gc_run"))
+                                                     i.get("gc_run"), int(i.get("gc_failures", 0)))
             for i in found}
 
 
@@ -116,11 +117,15 @@ class Candidate:
 
 
 def _claim_op(run: str, candidate: Candidate) -> metadata.Write:
+    """The record written back whole in the deleting state (a put, not an update: the same guarantee at
+    the same cost on DynamoDB, and the emulator's update path costs several times a put's)."""
     pk, sk, record = keys.blob(candidate.digest), keys.BLOB, candidate.record
+    claimed = {"PK": pk, "SK": sk, "gc_state": DELETING, "gc_run": run}
     if record is None:  # the record a release leaves is a true one
-        return metadata.put_op({"PK": pk, "SK": sk, "gc_state": DELETING, "gc_run": run, "size": candidate.size,
-                                "created": candidate.modified}, if_absent=True)
-    return metadata.set_fields_op(pk, sk, {"gc_state": DELETING, "gc_run": run}, expected={
+        return metadata.put_op({**claimed, "size": candidate.size, "created": candidate.modified}, if_absent=True)
+    kept = {"size": record.size, "created": record.created, "touched": record.touched,
+            "gc_failures": record.failures or None}
+    return metadata.put_op({**claimed, **{k: v for k, v in kept.items() if v is not None}}, expected={
         "created": record.created, "touched": record.touched, "gc_state": record.state, "gc_run": record.run})
 
 

@@ -89,6 +89,7 @@ def main() -> None:
     os.environ["EXPORT_RETENTION_SECONDS"] = "3600"
     emulator.serialize_dynamodb()
     emulator.bounded_query_costs()
+    emulator.serialize_s3()
     emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):

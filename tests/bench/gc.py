@@ -229,6 +229,7 @@ def main() -> None:
     os.environ["GC_TIME_WINDOW_HOURS"] = "0"  # the bytes were written just now, as seeding goes
     emulator.serialize_dynamodb()
     emulator.bounded_query_costs()
+    emulator.serialize_s3()
     emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):

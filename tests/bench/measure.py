@@ -30,6 +30,7 @@ def in_process_stack() -> Iterator[gateway.Gateway]:
     emulator made atomic and forgetful of freed objects, as in the local stack)."""
     emulator.serialize_dynamodb()
     emulator.bounded_query_costs()
+    emulator.serialize_s3()
     emulator.bounded_queue_costs()
     emulator.forget_model_instances()
     with mock_aws():

@@ -34,6 +34,7 @@ class EmulatedAws:
         # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
         emulator.serialize_dynamodb()
         emulator.bounded_query_costs()
+        emulator.serialize_s3()
         emulator.bounded_queue_costs()
         emulator.forget_model_instances()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})

@@ -90,7 +90,7 @@ def test_a_deleted_images_blobs_are_collected_and_the_kept_images_stay_whole(cli
 
     validate(execution, "GCHistory")
     assert execution["job_status"] == "Success" and execution["job_name"] == "GARBAGE_COLLECTION"
-    assert execution["job_kind"] == "MANUAL" and execution["schedule"] == {"type": "MANUAL"}
+    assert execution["job_kind"] == "MANUAL" and execution["schedule"] == {"type": "Manual"}
     assert not any(_stored(d) for d in _digests(gone))
     assert client.request("HEAD", f"/v2/library/app/blobs/{sha256(gone.layers[0])}").status == 404
     assert _pullable(client, "library/app", "new", kept) and _pullable(client, "library/other", "same", kept)
@@ -280,5 +280,6 @@ def test_the_schedule_starts_a_run_with_its_parameters(client: Client, local_fun
 
     [execution] = api(client, "GET", "/system/gc").json()
     assert execution["job_kind"] == "SCHEDULE" and '"delete_untagged": true' in execution["job_parameters"]
+    assert execution["schedule"] == {"type": "Weekly"}
     assert _ended(client, execution["id"])["job_status"] == "Success"
     assert client.request("HEAD", f"/v2/library/app/manifests/{gone.digest}").status == 404

@@ -35,9 +35,12 @@ PURGE = JobApi(audit_purge.JOB, "/system/purgeaudit", audit_purge.trigger, audit
 
 
 def execution_json(job: SystemJob, execution: ExecutionRecord) -> dict[str, Any]:
-    """Harbor's GCHistory / ExecHistory."""
+    """Harbor's GCHistory / ExecHistory. `schedule.type` is one of the swagger's (Harbor puts the trigger
+    there, which its own enum and harborapi's model refuse): Manual, or the type of the schedule that ran
+    it; `job_kind` is the trigger, as Harbor's."""
     return {"id": execution.execution_id, "job_name": job.vendor, "job_kind": execution.trigger,
-            "job_parameters": execution.extra.get("parameters", "{}"), "schedule": {"type": execution.trigger},
+            "job_parameters": execution.extra.get("parameters", "{}"),
+            "schedule": {"type": system_jobs.schedule_type_of(execution)},
             "job_status": execution.status, "deleted": False, "creation_time": execution.start_time,
             "update_time": execution.end_time or execution.start_time}
 
