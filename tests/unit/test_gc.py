@@ -5,6 +5,7 @@ kept, and a dry run, the time window, untagged artifacts, stop and a refused del
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -283,3 +284,28 @@ def test_the_schedule_starts_a_run_with_its_parameters(client: Client, local_fun
     assert execution["schedule"] == {"type": "Weekly"}
     assert _ended(client, execution["id"])["job_status"] == "Success"
     assert client.request("HEAD", f"/v2/library/app/manifests/{gone.digest}").status == 404
+
+
+def test_a_stop_is_honoured_between_batches_and_the_next_run_finishes(client: Client, no_window: None) -> None:
+    images = [make_image(f"stop{n}") for n in range(6)]
+    for n, image in enumerate(images):
+        push_image(client, "library/app", f"v{n}", image)
+        _delete(client, "library/app", image.digest)
+    stopped: list[int] = []
+    first = threading.Lock()  # the sweep's tasks run side by side
+
+    def stop_at_the_first_deletion(keys: list[str]) -> None:
+        with first:
+            if not stopped:
+                execution_id = api(client, "GET", "/system/gc").json()[0]["id"]
+                stopped.append(api(client, "PUT", f"/system/gc/{execution_id}").status)
+
+    with before_s3_deletes(stop_at_the_first_deletion):
+        execution = _run_gc(client)
+
+    assert stopped == [200] and execution["job_status"] == "Stopped"  # at once; the tasks in flight end theirs
+    wait_until(lambda: "garbage collection was stopped" in _log(client, execution["id"]), 120)
+    left = [d for image in images for d in _digests(image) if _stored(d)]
+    assert left  # the ranges after the stop were not swept (12 random digests over 16 ranges, 4 swept at once)
+    assert _run_gc(client)["job_status"] == "Success"
+    assert not any(_stored(d) for image in images for d in _digests(image))
