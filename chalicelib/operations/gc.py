@@ -205,11 +205,9 @@ def sweep(execution_id: int, shard: str, after: str, time_left: Callable[[], flo
     run = _Run(execution_id)
     counts = {"blobs_deleted": 0, "bytes_freed": 0, "manifests_deleted": 0, "blobs_failed": 0}
     more = True
-    pages = 0
     while more and not run.stopped() and time_left() > _SAFETY_SECONDS:
         listed, next_after = objects.list_page(shard, after)
         _sweep_page(run, listed, shard.startswith("manifests/"), counts)
-        pages += 1
         more, after = next_after is not None, next_after or after
     system_jobs.add_counts(JOB, execution_id, counts)
     run.flush(f"2-sweep-{shard.replace('/', '-')}-{after.rsplit('/', 1)[-1][:16] or 'start'}")
@@ -299,8 +297,9 @@ def run_step(event: dict[str, Any], time_left: Callable[[], float]) -> dict[str,
         return start(execution_id)
     if step == "mark":
         return mark(execution_id, int(event["batch"]))
-    if step == "sweep":
-        return sweep(execution_id, event["shard"], event.get("after") or "", time_left)
+    if step == "sweep":  # its answer is the next task's input: the request id goes on with it
+        return {**sweep(execution_id, event["shard"], event.get("after") or "", time_left),
+                "request_id": event.get("request_id", "")}
     if step == "finish":
         return finish(execution_id)
     if step == "fail":
