@@ -44,12 +44,21 @@ _lock = threading.RLock()
 _applied = False
 
 
-def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+def _serialized(method: Callable[..., Any], lock: threading.RLock = _lock) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        with _lock:
+        with lock:
             return method(*args, **kwargs)
     return call
+
+
+def behave_as_aws() -> None:
+    """Every fix below at once, as the local stack, the unit tests and the benchmarks all want them."""
+    serialize_dynamodb()
+    bounded_query_costs()
+    serialize_s3()
+    bounded_queue_costs()
+    forget_model_instances()
 
 
 def serialize_dynamodb() -> None:
@@ -108,18 +117,10 @@ def serialize_s3() -> None:
 
     if getattr(S3Backend, "_serialized", False):
         return
-    lock = threading.RLock()
-
-    def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return method(*args, **kwargs)
-        return call
-
+    lock = threading.RLock()  # its own: an S3 request never waits on DynamoDB's
     for name, member in list(vars(S3Backend).items()):
         if callable(member) and not name.startswith("_"):
-            setattr(S3Backend, name, serialized(member))
+            setattr(S3Backend, name, _serialized(member, lock))
     S3Backend._serialized = True  # type: ignore[attr-defined]
 
 

@@ -94,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from infra import emulator as emulation
 
-        emulation.serialize_dynamodb()  # one DynamoDB request at a time, atomic as on AWS
-        emulation.bounded_query_costs()  # a Query reads its partition, as on AWS
-        emulation.serialize_s3()  # one S3 request at a time: moto's key store is not thread-safe
-        emulation.bounded_queue_costs()  # a receive costs what it returns, not the backlog squared
-        emulation.forget_model_instances()  # deleted content is freed, not kept until exit
+        emulation.behave_as_aws()  # atomic DynamoDB, thread-safe S3, bounded costs, freed memory
         emulation.track_changes()  # snapshots are taken only after writes
         # State machines run for real (moto's ASL interpreter); their Lambda tasks reach our handlers.
         default_user_config["stepfunctions"]["execute_state_machine"] = True

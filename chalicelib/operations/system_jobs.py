@@ -111,10 +111,8 @@ def stopped(job: SystemJob, execution_id: int) -> bool:
 
 
 def add_counts(job: SystemJob, execution_id: int, counts: dict[str, int]) -> None:
-    """Add to the execution's counters (`tasks_<name>`): the Map's tasks report side by side."""
-    for name, value in counts.items():
-        if value:
-            executions.count_task(job.kind, execution_id, name, value)
+    """Add to the execution's counters (`tasks_<name>`, one write): the Map's tasks report side by side."""
+    executions.add_counts(job.kind, execution_id, counts)
 
 
 def write_log(job: SystemJob, execution_id: int, part: str, lines: list[str]) -> None:

@@ -126,11 +126,19 @@ def sweep(kind: str, *, keep: int, owner: str = "",
     return swept
 
 
-def count_task(kind: str, execution_id: int, status: str, amount: int = 1) -> None:
-    """`amount` more tasks of the execution started (`status` "started") or ended with `status` (or more
-    of what its kind counts); nothing when the execution is gone."""
-    with contextlib.suppress(metadata.ConditionFailed):
-        metadata.set_fields(*_key(kind, execution_id), {}, add={f"{_TASKS}{status}": amount})
+def count_task(kind: str, execution_id: int, status: str) -> None:
+    """One more task of the execution started (`status` "started") or ended with `status`; nothing when
+    the execution is gone."""
+    add_counts(kind, execution_id, {status: 1})
+
+
+def add_counts(kind: str, execution_id: int, counts: dict[str, int]) -> None:
+    """Add to several of the execution's counts in one write (a task reporting what it did); nothing when
+    the execution is gone."""
+    added = {f"{_TASKS}{name}": value for name, value in counts.items() if value}
+    if added:
+        with contextlib.suppress(metadata.ConditionFailed):
+            metadata.set_fields(*_key(kind, execution_id), {}, add=added)
 
 
 def delete(kind: str, execution_id: int) -> None:

@@ -19,16 +19,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-from moto import mock_aws
 
-from chalicelib import aws, bootstrap
 from chalicelib.config import settings
 from chalicelib.scan import scanners
 from chalicelib.scan.severity import GENERIC
 from chalicelib.store import export_executions as executions
 from chalicelib.store import metadata, objects
-from infra import emulator, functions, gateway, resources
-from tests.bench.measure import InProcessClient, one_task_at_a_time
+from tests.bench.measure import InProcessClient, in_process_stack, one_task_at_a_time
 from tests.support.aws_calls import counting
 
 REPOSITORIES, PER_REPOSITORY, PER_ARTIFACT, RECORDS = 100, 100, 50, 1000
@@ -87,19 +84,8 @@ def _export(client: InProcessClient, body: dict[str, Any]) -> tuple[int, float]:
 def main() -> None:
     print("== CVE export: 10,000 artifacts x 50 vulnerabilities (in process, moto, real state machine) ==")
     os.environ["EXPORT_RETENTION_SECONDS"] = "3600"
-    emulator.serialize_dynamodb()
-    emulator.bounded_query_costs()
-    emulator.serialize_s3()
-    emulator.bounded_queue_costs()
-    emulator.forget_model_instances()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        aws.reset()
-        context = resources.local_context("us-east-1")
-        resources.create_all(context)
-        os.environ.update(context.environment())
-        bootstrap.run()
-        functions.LocalFunctions(context).dispatch_lambda_invocations()
-        client = InProcessClient(gateway.Gateway(instances=1))
+    with in_process_stack(state_machines=True) as gw:
+        client = InProcessClient(gw)
         started = time.perf_counter()
         _seed(scanners.default_uuid() or "")
         print(f"seeded {REPOSITORIES * PER_REPOSITORY:,} scanned artifacts x {PER_ARTIFACT} vulnerabilities "

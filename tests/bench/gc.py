@@ -24,14 +24,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-from moto import mock_aws
 
-from chalicelib import aws, bootstrap
 from chalicelib.config import settings
 from chalicelib.store import audit, executions
 from chalicelib.store.dynamo import to_ddb
-from infra import emulator, functions, gateway, resources
-from tests.bench.measure import InProcessClient, one_task_at_a_time
+from infra import functions, resources
+from tests.bench.measure import InProcessClient, in_process_stack, one_task_at_a_time
 from tests.support.aws_calls import counting
 
 SCALE = float(os.environ.get("BENCH_GC_SCALE", "1"))
@@ -227,24 +225,10 @@ def _bench_audit_purge(client: InProcessClient, seeder: Emulator, worker: functi
 def main() -> None:
     print(f"== garbage collection and audit purge (in process, moto, real state machine; scale {SCALE}) ==")
     os.environ["GC_TIME_WINDOW_HOURS"] = "0"  # the bytes were written just now, as seeding goes
-    emulator.serialize_dynamodb()
-    emulator.bounded_query_costs()
-    emulator.serialize_s3()
-    emulator.bounded_queue_costs()
-    emulator.forget_model_instances()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        aws.reset()
-        context = resources.local_context("us-east-1")
-        resources.create_all(context)
-        os.environ.update(context.environment())
-        settings.cache_clear()
-        bootstrap.run()
-        worker = functions.LocalFunctions(context)
-        worker.dispatch_lambda_invocations()
-        client = InProcessClient(gateway.Gateway(instances=1))
-        seeder = Emulator()
+    with in_process_stack(state_machines=True) as gw:
+        client, seeder = InProcessClient(gw), Emulator()
         _bench_gc(client, seeder)
-        _bench_audit_purge(client, seeder, worker)
+        _bench_audit_purge(client, seeder, functions.LocalFunctions(resources.local_context("us-east-1")))
 
 
 if __name__ == "__main__":

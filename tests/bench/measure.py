@@ -17,7 +17,8 @@ from typing import Any
 from moto import mock_aws
 
 from chalicelib import aws, bootstrap
-from infra import emulator, gateway, resources
+from chalicelib.config import settings
+from infra import emulator, functions, gateway, resources
 from tests.support.aws_calls import AwsUsage, counting
 from tests.support.images import sha256
 
@@ -25,20 +26,20 @@ ADMIN_BASIC = "Basic " + base64.b64encode(b"admin:Harbor12345").decode()
 
 
 @contextmanager
-def in_process_stack() -> Iterator[gateway.Gateway]:
+def in_process_stack(*, state_machines: bool = False) -> Iterator[gateway.Gateway]:
     """moto's in-memory AWS with the template's resources and the bootstrap, and one app instance (the
-    emulator made atomic and forgetful of freed objects, as in the local stack)."""
-    emulator.serialize_dynamodb()
-    emulator.bounded_query_costs()
-    emulator.serialize_s3()
-    emulator.bounded_queue_costs()
-    emulator.forget_model_instances()
-    with mock_aws():
+    emulator made atomic and forgetful of freed objects, as in the local stack). With `state_machines`,
+    they run (moto's ASL interpreter) and their Lambda tasks reach our handlers in process."""
+    emulator.behave_as_aws()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": state_machines}}):
         aws.reset()
         context = resources.local_context("us-east-1")
         resources.create_all(context)
         os.environ.update(context.environment())
+        settings.cache_clear()  # what the caller set in the environment counts
         bootstrap.run()
+        if state_machines:
+            functions.LocalFunctions(context).dispatch_lambda_invocations()
         yield gateway.Gateway(instances=1)
 
 

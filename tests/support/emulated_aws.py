@@ -32,11 +32,7 @@ from infra import emulator, functions, resources, snapshot
 class EmulatedAws:
     def __init__(self, region: str) -> None:
         # State machines run for real in the emulator; their Lambda tasks reach our handlers in-process.
-        emulator.serialize_dynamodb()
-        emulator.bounded_query_costs()
-        emulator.serialize_s3()
-        emulator.bounded_queue_costs()
-        emulator.forget_model_instances()
+        emulator.behave_as_aws()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         aws.reset()

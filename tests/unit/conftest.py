@@ -5,12 +5,13 @@ through the local API Gateway's proxy events (tests/support/client.py)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from chalicelib import aws
+from chalicelib.config import settings
 from chalicelib.store import cache
 from infra import functions, gateway, resources
 from infra.cache_server import RedisServer
@@ -109,3 +110,19 @@ def cached(stack: resources.Context, redis_server: RedisServer,
     yield redis_server
     redis_server.thaw()  # a test that froze it and failed
     cache.reset()
+
+
+Configure = Callable[..., None]
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Configure]:
+    """`configure(NAME="value", ...)`: settings from the environment for this test (chalicelib/config.py
+    reads them once; the cache is cleared on the way in and out)."""
+    def set_environment(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        settings.cache_clear()
+
+    yield set_environment
+    settings.cache_clear()

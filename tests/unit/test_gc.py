@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -22,15 +21,13 @@ from tests.support.images import Image, make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image, upload_blob
 from tests.support.swagger import validate
 from tests.support.waiting import wait_until
+from tests.unit.conftest import Configure
 
 
 @pytest.fixture
-def no_window(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_window(configure: Configure) -> None:
     """GC_TIME_WINDOW_HOURS=0: a blob is a candidate as soon as nothing uses it."""
-    monkeypatch.setenv("GC_TIME_WINDOW_HOURS", "0")
-    settings.cache_clear()
-    yield
-    settings.cache_clear()
+    configure(GC_TIME_WINDOW_HOURS="0")
 
 
 def _blob_key(digest: str) -> str:

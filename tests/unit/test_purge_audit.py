@@ -4,26 +4,22 @@ operations goes, in queued steps run by the job worker; a dry run counts; Harbor
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.config import settings
 from chalicelib.store import audit, metadata
 from infra.functions import LocalFunctions
 from tests.support.client import Client, Reply, api
 from tests.support.swagger import validate
+from tests.unit.conftest import Configure
 
 DAY_MS = 24 * 3600 * 1000
 
 
 @pytest.fixture
-def small_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def small_steps(configure: Configure) -> None:
     """Steps of 7 records: a purge of a few dozen takes several queued steps per shard."""
-    monkeypatch.setenv("AUDIT_PURGE_STEP_RECORDS", "7")
-    settings.cache_clear()
-    yield
-    settings.cache_clear()
+    configure(AUDIT_PURGE_STEP_RECORDS="7")
 
 
 def _seed(days_ago: int, operation: str, count: int) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -13,17 +12,16 @@ from chalicelib.config import settings
 from chalicelib.store import uploads
 from infra.functions import LocalFunctions
 from tests.support.client import Client
+from tests.unit.conftest import Configure
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture
-def purge_age(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def purge_age(configure: Configure) -> Configure:
     """UPLOAD_PURGE_AGE_HOURS=0: every session not written since the purge began is abandoned."""
-    monkeypatch.setenv("UPLOAD_PURGE_AGE_HOURS", "0")
-    settings.cache_clear()
-    yield monkeypatch
-    settings.cache_clear()
+    configure(UPLOAD_PURGE_AGE_HOURS="0")
+    return configure
 
 
 def _abandon(client: Client) -> str:
@@ -44,7 +42,7 @@ def _left_in_s3() -> tuple[list[str], list[str]]:
 
 
 def test_an_abandoned_upload_is_purged_whole(client: Client, local_functions: LocalFunctions,
-                                             purge_age: pytest.MonkeyPatch) -> None:
+                                             purge_age: Configure) -> None:
     location = _abandon(client)
     assert all(_left_in_s3())
 
@@ -56,9 +54,8 @@ def test_an_abandoned_upload_is_purged_whole(client: Client, local_functions: Lo
 
 
 def test_a_dry_run_removes_nothing(client: Client, local_functions: LocalFunctions,
-                                   purge_age: pytest.MonkeyPatch) -> None:
-    purge_age.setenv("UPLOAD_PURGE_DRY_RUN", "true")
-    settings.cache_clear()
+                                   purge_age: Configure) -> None:
+    purge_age(UPLOAD_PURGE_DRY_RUN="true")
     location = _abandon(client)
     assert local_functions.invoke("UploadPurgeFunction", {}) == {"purged": 1, "kept": 0}
     assert all(_left_in_s3())
@@ -83,7 +80,7 @@ def test_a_session_written_after_it_was_read_is_not_purged(client: Client) -> No
 
 
 def test_a_session_that_never_received_bytes_is_purged(client: Client, local_functions: LocalFunctions,
-                                                       purge_age: pytest.MonkeyPatch) -> None:
+                                                       purge_age: Configure) -> None:
     location = client.request("POST", "/v2/library/app/blobs/uploads/").header("Location")
     assert _left_in_s3() == ([], [])  # only its record holds it
     assert local_functions.invoke("UploadPurgeFunction", {}) == {"purged": 1, "kept": 0}
