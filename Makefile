@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-scanner.txt | sha256sum | cut -c1-12)
 
-.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc package system-tools
+.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc bench-replication package system-tools
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-scanner.txt
 	@PYTHON=$(PYTHON) bash infra/ensure-tools.sh python
@@ -65,6 +65,9 @@ bench-export: venv
 # memory, nothing referenced lost) and an audit purge of 1,000,000 records (records/min).
 bench-gc: venv
 	$(BIN)/python -m tests.bench.gc
+
+bench-replication: venv system-tools
+	$(BIN)/python -m tests.bench.replication
 
 # AWS deployment artefacts in build/: chalice's SAM template merged with infra/template.yaml,
 # the functions/ code and their dependency layer.

@@ -28,6 +28,8 @@ class Settings:
     admin_password_secret: str
     # SecureString parameters under this path hold the scanners' access credentials (one per registration).
     scanner_credentials_path: str
+    # ... and under this one the credentials of the registries replication and proxy caches reach.
+    registry_credentials_path: str
     region: str
     # None means boto3's own resolution (AWS_ENDPOINT_URL, or real AWS).
     s3_presign_endpoint: str | None
@@ -80,6 +82,8 @@ class Settings:
     # (Harbor's GC_TIME_WINDOW_HOURS, default 2; 0 for tests) are never collected; repositories per
     # Map item of the mark phase.
     gc_state_machine_arn: str
+    replication_state_machine_arn: str
+    proxy_cache_queue_url: str  # what proxy-cache projects served from upstream, to store
     gc_time_window_hours: float
     gc_batch_repositories: int
     # Upload purge (Harbor's upload_purging): sessions started more than this long ago go; dry run logs only.
@@ -100,6 +104,7 @@ def settings() -> Settings:
         bucket_name=os.environ.get("BUCKET_NAME", ""),
         signing_key_parameter=os.environ.get("SIGNING_KEY_PARAMETER", ""),
         scanner_credentials_path=os.environ.get("SCANNER_CREDENTIALS_PATH", ""),
+        registry_credentials_path=os.environ.get("REGISTRY_CREDENTIALS_PATH", ""),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         s3_presign_endpoint=os.environ.get("S3_PRESIGN_ENDPOINT") or None,
         presign_ttl_seconds=_int("PRESIGN_TTL_SECONDS", 300),
@@ -139,6 +144,8 @@ def settings() -> Settings:
         pull_dead_letter_queue_url=os.environ.get("PULL_DEAD_LETTER_QUEUE_URL", ""),
         pull_retry_seconds=_float("PULL_RETRY_SECONDS", 120),
         gc_state_machine_arn=os.environ.get("GC_STATE_MACHINE_ARN", ""),
+        replication_state_machine_arn=os.environ.get("REPLICATION_STATE_MACHINE_ARN", ""),
+        proxy_cache_queue_url=os.environ.get("PROXY_CACHE_QUEUE_URL", ""),
         gc_time_window_hours=_float("GC_TIME_WINDOW_HOURS", 2),
         gc_batch_repositories=_int("GC_BATCH_REPOSITORIES", 100),
         upload_purge_age_hours=_float("UPLOAD_PURGE_AGE_HOURS", 168),

@@ -69,13 +69,16 @@ def valid_project_name(name: str) -> bool:
 
 
 def create(name: str, *, owner_id: int, owner_name: str, public: bool, extra_metadata: dict[str, str],
-           by_sysadmin: bool) -> Project:
+           by_sysadmin: bool, registry_id: int = 0) -> Project:
     """A new project with its creator as projectAdmin; ProjectExists when the name is taken, FORBIDDEN
-    when only system admins may create projects (project_creation_restriction)."""
+    when only system admins may create projects (project_creation_restriction) or when a non-admin asks
+    for a proxy cache (`registry_id`, checked to exist by the caller)."""
+    if not by_sysadmin and registry_id:
+        raise DomainError("FORBIDDEN", "Only system admin can create proxy cache project")
     if not by_sysadmin and configurations.only_admins_create_projects():
         raise harbor_error("FORBIDDEN", "Only system admin can create project")
     project = create_project(name, owner_id=owner_id, owner_name=owner_name, public=public,
-                             extra_metadata=extra_metadata)
+                             extra_metadata=extra_metadata, registry_id=registry_id)
     events.publish(events.ProjectCreated(project, owner_name))
     return project
 

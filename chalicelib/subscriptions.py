@@ -8,6 +8,7 @@ from chalicelib import events, labels
 from chalicelib.audit import subscribers as audit
 from chalicelib.auth import robots
 from chalicelib.registry import pulls
+from chalicelib.replication import triggers
 from chalicelib.scan import jobs
 
 
@@ -16,11 +17,11 @@ def _forget_project_robots(event: events.ProjectDeleted) -> None:
 
 
 SUBSCRIBERS: dict[type, tuple[events.Subscriber, ...]] = {
-    events.ArtifactPushed: (audit.artifact_created, jobs.scan_on_push),
+    events.ArtifactPushed: (audit.artifact_created, jobs.scan_on_push, triggers.on_push),
     events.ArtifactCopied: (audit.artifact_created,),
     # Queued: the pull's audit record, count and time are written in batches (registry/pulls.py).
     events.ArtifactPulled: (pulls.buffer,),
-    events.ArtifactDeleted: (audit.artifact_deleted,),
+    events.ArtifactDeleted: (audit.artifact_deleted, triggers.on_delete),
     events.TagCreated: (audit.tag_created,),
     events.TagDeleted: (audit.tag_deleted,),
     events.RepositoryDeleted: (audit.repository_deleted,),

@@ -47,7 +47,10 @@ def handle(request: HttpRequest) -> HttpResponse:
         checked = auth.require_repository(principal, route.name, action)
         if handler is None:
             raise DomainError("UNSUPPORTED", f"{request.method} is not supported on {route.kind}")
-        return handler(Call(request, route, principal, checked))
+        call = Call(request, route, principal, checked)
+        if action == "push":
+            service.require_pushable(call.project, principal.username)
+        return handler(call)
 
 
 @dataclass
@@ -145,11 +148,12 @@ def _blob_headers(digest: str, size: int) -> dict[str, str]:
 
 
 def _head_blob(call: Call) -> HttpResponse:
-    return HttpResponse(200, _blob_headers(call.route.ref, blobs.linked_size(call.route.name, call.route.ref)))
+    return HttpResponse(200, _blob_headers(call.route.ref, service.blob_size(call.project, call.route.name,
+                                                                             call.route.ref)))
 
 
 def _get_blob(call: Call) -> HttpResponse:
-    url, _size = blobs.download_url(call.route.name, call.route.ref)
+    url = service.blob_url(call.project, call.route.name, call.route.ref)
     return HttpResponse(307, {"Location": url, "Docker-Content-Digest": call.route.ref})
 
 

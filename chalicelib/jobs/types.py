@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.operations import audit_purge, gc, system_jobs
+from chalicelib.replication import triggers
 from chalicelib.scan import jobs, worker
 
 SYSTEM_JOBS = {job.kind: job for job in (gc.JOB, audit_purge.JOB)}
@@ -22,4 +23,6 @@ JOB_TYPES: dict[str, Callable[[dict[str, Any]], None]] = {
     "scan_all_scheduled": jobs.start_scheduled_scan_all,  # sent by the scan-all schedule
     "system_job": _scheduled_system_job,  # sent by a system job's schedule (garbage collection, audit purge)
     "purge_audit": audit_purge.run_step,  # one step of an audit-log purge
+    "replication_scheduled": triggers.run_scheduled,  # sent by a scheduled replication policy's schedule
+    "replication_event": triggers.run_event,  # a push or deletion that event-based policies may replicate
 }

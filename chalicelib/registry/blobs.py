@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import DomainError
@@ -80,3 +83,38 @@ def put_monolithic(name: str, digest: str, data: bytes) -> None:
     if known_size(digest) is None or not link(name, digest, len(data)):
         objects.put(objects.blob_key(digest), data)
         link_new(name, digest, len(data))
+
+
+STREAM_PART_BYTES = 8 * 1024 * 1024  # S3 parts are at least 5 MiB; a stream holds one part at a time
+
+
+def store_stream(name: str, digest: str, chunks: Iterable[bytes]) -> int:
+    """A blob from a stream (replication, proxy caching): written to its key as a multipart upload, hashed
+    on the way, completed only when the digest matches (so nothing unverified becomes visible), then
+    linked. Returns its size; DIGEST_INVALID (and nothing stored) when the bytes are not the digest's."""
+    key = objects.blob_key(digest)
+    hasher = hashlib.new(algorithm_of(digest))
+    buffer, size, etags, multipart_id = bytearray(), 0, [], None
+    try:
+        for chunk in chunks:
+            hasher.update(chunk)
+            buffer += chunk
+            size += len(chunk)
+            if len(buffer) >= STREAM_PART_BYTES:
+                multipart_id = multipart_id or objects.start_multipart(key)
+                etags.append(objects.upload_part(key, multipart_id, len(etags) + 1, bytes(buffer)))
+                buffer.clear()
+        if f"{algorithm_of(digest)}:{hasher.hexdigest()}" != digest:
+            raise DomainError("DIGEST_INVALID", detail={"digest": digest})
+        if multipart_id is None:
+            objects.put(key, bytes(buffer))
+        else:
+            if buffer:
+                etags.append(objects.upload_part(key, multipart_id, len(etags) + 1, bytes(buffer)))
+            objects.complete_multipart(key, multipart_id, etags)
+            multipart_id = None
+    finally:
+        if multipart_id is not None:
+            objects.abort_multipart(key, multipart_id)
+    link_new(name, digest, size)
+    return size

@@ -23,7 +23,7 @@ class StoredManifest:
     media_type: str
     size: int
     body: bytes | None  # None for HEAD, which never loads the body
-    record: store.ManifestRecord  # for what else a pull checks (its policies)
+    record: store.ManifestRecord | None  # for what else a pull checks (its policies); None: not stored here
 
 
 def _unknown(reference: str) -> DomainError:

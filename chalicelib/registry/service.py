@@ -8,9 +8,10 @@ from contextlib import contextmanager
 
 from chalicelib import events
 from chalicelib.projects import Project
-from chalicelib.registry import manifests, policies, records
+from chalicelib.registry import blobs, manifests, policies, records
 from chalicelib.registry.digests import is_digest
 from chalicelib.registry.names import project_of
+from chalicelib.replication import proxy
 from chalicelib.store import cache
 from chalicelib.store import manifests as manifest_store
 from chalicelib.store.blobs import link_cache_key, link_table_key
@@ -39,7 +40,9 @@ def reading(name: str, kind: str, reference: str, *, pull: bool, configuration: 
 
 def push_manifest(project: Project, name: str, reference: str, content_type: str, body: bytes,
                   tags: Sequence[str], username: str, registry_url: str) -> tuple[str, str | None]:
-    """Store a manifest under `reference` and `tags`; returns (digest, subject)."""
+    """Store a manifest under `reference` and `tags`; returns (digest, subject). Only the proxy cache
+    itself writes into a proxy-cache project."""
+    proxy.refuse_push(project, username)
     digest, subject = manifests.put(name, reference, content_type, body, tags)
     events.publish(events.ArtifactPushed(project, name, reference, digest, username, registry_url))
     return digest, subject
@@ -47,8 +50,14 @@ def push_manifest(project: Project, name: str, reference: str, content_type: str
 
 def pull_manifest(project: Project, name: str, reference: str, accept: list[str], *, with_body: bool,
                   skip_policies: bool, username: str) -> manifests.StoredManifest:
-    """A manifest the project's pull policies let through. A GET is a pull (published); a HEAD is not."""
-    found = manifests.get(name, reference, accept, with_body=with_body)
+    """A manifest the project's pull policies let through (a proxy-cache project's may come from its
+    upstream). A GET of a stored manifest is a pull (published); a HEAD is not."""
+    if project.registry_id:
+        found = proxy.manifest(project, name, reference, accept, with_body=with_body)
+    else:
+        found = manifests.get(name, reference, accept, with_body=with_body)
+    if found.record is None:
+        return found
     policies.check_pull(project, name, found.record, skip_policies)
     if with_body:
         events.publish(events.ArtifactPulled(project, name, reference, found.digest, username))
@@ -71,12 +80,14 @@ def delete_artifact(project: Project, name: str, digest: str, username: str) -> 
 def copy_artifact(project: Project, source: str, source_reference: str, target: str,
                   artifact: records.Artifact, username: str) -> str:
     """Copy an artifact (with its tags) into `target`; returns its digest."""
+    proxy.refuse_push(project, username)
     digest = manifests.copy(source, artifact.digest, target, [t.name for t in artifact.tags])
     events.publish(events.ArtifactCopied(project, target, source_reference, username))
     return digest
 
 
 def create_tag(project: Project, name: str, tag: str, digest: str, username: str) -> None:
+    proxy.refuse_push(project, username)
     manifests.create_tag(name, tag, digest)
     events.publish(events.TagCreated(project, name, tag, username))
 
@@ -89,3 +100,16 @@ def delete_tag(project: Project, name: str, tag: str, username: str) -> None:
 def delete_repository(project: Project, name: str, username: str) -> None:
     records.delete_repository(name)
     events.publish(events.RepositoryDeleted(project, name, username))
+
+
+def require_pushable(project: Project, username: str) -> None:
+    """Blob uploads to a proxy-cache project are refused as its manifests are."""
+    proxy.refuse_push(project, username)
+
+
+def blob_size(project: Project, name: str, digest: str) -> int:
+    return proxy.blob_size(project, name, digest) if project.registry_id else blobs.linked_size(name, digest)
+
+
+def blob_url(project: Project, name: str, digest: str) -> str:
+    return proxy.blob_url(project, name, digest) if project.registry_id else blobs.download_url(name, digest)[0]

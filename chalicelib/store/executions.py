@@ -23,6 +23,7 @@ RUNNING, SUCCESS, ERROR, STOPPED = "Running", "Success", "Error", "Stopped"
 FINAL = (SUCCESS, ERROR, STOPPED)
 _COMMON = ("kind", "execution_id", "trigger", "status", "start_time", "end_time", "status_text", "owner")
 _TASKS = "tasks_"
+_TASK = "TASK#"
 
 
 @dataclass(frozen=True)
@@ -142,5 +143,63 @@ def add_counts(kind: str, execution_id: int, counts: dict[str, int]) -> None:
 
 
 def delete(kind: str, execution_id: int) -> None:
+    """The execution, its tasks and its notes."""
+    pk, sk = _key(kind, execution_id)
+    metadata.batch_delete([(pk, item["SK"]) for item in metadata.iterate(pk, attributes=("PK", "SK"))
+                           if item["SK"] != sk])
     with contextlib.suppress(metadata.ConditionFailed):
-        metadata.delete(*_key(kind, execution_id))
+        metadata.delete(pk, sk)
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task of an execution, for kinds that list theirs (replication): SK=TASK#<id>, in the
+    execution's partition, so the list is one Query and goes with the execution."""
+
+    task_id: int
+    status: str
+    start_time: str = ""
+    end_time: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)  # what the kind keeps (resources, the work)
+
+
+def _task_key(kind: str, execution_id: int, task_id: int) -> tuple[str, str]:
+    return _key(kind, execution_id)[0], f"{_TASK}{task_id:06d}"
+
+
+def add_tasks(kind: str, execution_id: int, tasks: list[TaskRecord]) -> None:
+    pk, _ = _key(kind, execution_id)
+    metadata.batch_put({"PK": pk, "SK": _task_key(kind, execution_id, t.task_id)[1], "task_id": t.task_id,
+                        "status": t.status, "start_time": t.start_time, "end_time": t.end_time, **t.attributes}
+                       for t in tasks)
+
+
+def _task(item: metadata.Item) -> TaskRecord:
+    attributes = {k: v for k, v in item.items()
+                  if k not in ("PK", "SK", "task_id", "status", "start_time", "end_time")}
+    return TaskRecord(int(item["task_id"]), item["status"], item.get("start_time", ""), item.get("end_time", ""),
+                      attributes)
+
+
+def tasks(kind: str, execution_id: int) -> Iterator[TaskRecord]:
+    return (_task(item) for item in metadata.iterate(_key(kind, execution_id)[0], _TASK))
+
+
+def get_task(kind: str, execution_id: int, task_id: int) -> TaskRecord | None:
+    item = metadata.get(*_task_key(kind, execution_id, task_id), consistent=True)
+    return _task(item) if item else None
+
+
+def update_task(kind: str, execution_id: int, task_id: int, **fields: Any) -> None:
+    with contextlib.suppress(metadata.ConditionFailed):
+        metadata.set_fields(*_task_key(kind, execution_id, task_id), fields)
+
+
+def note(kind: str, execution_id: int, key: str, value: str) -> None:
+    """Remember something for the execution's other tasks (SK=NOTE#<key>; goes with the execution)."""
+    metadata.put({"PK": _key(kind, execution_id)[0], "SK": f"NOTE#{key}", "value": value})
+
+
+def noted(kind: str, execution_id: int, key: str) -> str | None:
+    item = metadata.get(_key(kind, execution_id)[0], f"NOTE#{key}")
+    return item["value"] if item else None

@@ -111,6 +111,15 @@ def get(key: str) -> bytes:
     return client("s3").get_object(Bucket=_bucket(), Key=key)["Body"].read()
 
 
+def stream(key: str, chunk_bytes: int) -> Iterator[bytes]:
+    """An object's bytes, `chunk_bytes` at a time, never all in memory."""
+    body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
+    try:
+        yield from body.iter_chunks(chunk_bytes)
+    finally:
+        body.close()
+
+
 def download(key: str, path: str) -> None:
     """Stream an object to a file (boto3's managed transfer: ranged parts, memory stays flat)."""
     client("s3").download_file(_bucket(), key, path)

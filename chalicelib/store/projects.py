@@ -47,6 +47,7 @@ class Project:
     creation_time: str
     update_time: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    registry_id: int = 0  # a proxy cache of that registry when set
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class Member:
 
 def _project(item: metadata.Item) -> Project:
     return Project(int(item["project_id"]), item["name"], bool(item["public"]), int(item["owner_id"]),
-                   item["owner_name"], item["creation_time"], item.get("update_time", ""), dict(item["metadata"]))
+                   item["owner_name"], item["creation_time"], item.get("update_time", ""), dict(item["metadata"]),
+                   int(item.get("registry_id", 0)))
 
 
 def _project_scope(name: str) -> str:
@@ -96,17 +98,18 @@ def get_project_by_id(project_id: int) -> Project | None:
 
 
 def create_project(name: str, *, owner_id: int, owner_name: str, public: bool,
-                   extra_metadata: dict[str, str] | None = None) -> Project:
+                   extra_metadata: dict[str, str] | None = None, registry_id: int = 0) -> Project:
     """Create a project with its creator as projectAdmin; ProjectExists when the name is taken."""
     project_id = metadata.next_id("project")
     now = clock.iso()
     meta = {**(extra_metadata or {}), "public": "true" if public else "false"}
-    project = Project(project_id, name, public, owner_id, owner_name, now, now, meta)
+    project = Project(project_id, name, public, owner_id, owner_name, now, now, meta, registry_id)
     try:
         metadata.transact([
             *_NAMED.create_ops(project_id, PROJECTS, name, {
                 "project_id": project_id, "name": name, "public": public, "owner_id": owner_id,
-                "owner_name": owner_name, "creation_time": now, "update_time": now, "metadata": meta}),
+                "owner_name": owner_name, "creation_time": now, "update_time": now, "metadata": meta,
+                "registry_id": registry_id}),
             *_member_ops(project, metadata.next_id("member"), owner_id, owner_name, PROJECT_ADMIN_ROLE),
         ])
     except metadata.ConditionFailed as error:

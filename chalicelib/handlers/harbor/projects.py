@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import allowlists, projects
+from chalicelib import allowlists, inputs, projects
 from chalicelib.auth.access import (
     DEVELOPER,
     GUEST,
@@ -17,6 +17,7 @@ from chalicelib.errors import DomainError, harbor_error
 from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.handlers.http import HttpResponse
+from chalicelib.replication import proxy
 
 BOOLEAN_METADATA = ("public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "auto_scan",
                     "reuse_sys_cve_allowlist")
@@ -59,7 +60,8 @@ def project_json(ctx: ApiContext, project: projects.Project, role: int | None = 
     """A project; lists leave the CVE allowlist out of each item's read (an empty one shows)."""
     role = role if role is not None else ctx.role(project)
     return {
-        "project_id": project.project_id, "owner_id": project.owner_id, "name": project.name, "registry_id": 0,
+        "project_id": project.project_id, "owner_id": project.owner_id, "name": project.name,
+        "registry_id": project.registry_id,
         "creation_time": project.creation_time, "update_time": project.update_time, "deleted": False,
         "owner_name": project.owner_name, "togglable": True, "current_user_role_id": role or 0,
         "current_user_role_ids": [role] if role else [], "repo_count": len(projects.repository_names(project.name)),
@@ -77,12 +79,18 @@ def create_project(ctx: ApiContext) -> HttpResponse:
     if not isinstance(name, str) or not projects.valid_project_name(name):
         raise harbor_error("BAD_REQUEST", "project name must be 1 to 255 lower-case letters, digits and . _ - "
                                           "(not at either end)")
-    if body.get("registry_id"):
-        raise harbor_error("BAD_REQUEST", "proxy cache projects are not supported yet")
+    registry_id = body.get("registry_id") or 0
+    if not isinstance(registry_id, int) or isinstance(registry_id, bool) or registry_id < 0:
+        raise harbor_error("BAD_REQUEST", "registry_id must be a registry id")
     meta = _request_metadata(body)
     public = meta.pop("public", "false") == "true"
-    project = projects.create(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
-                              public=public, extra_metadata=meta, by_sysadmin=ctx.principal.sysadmin)
+    if registry_id:
+        project = proxy.create_project(name, registry_id, owner_id=ctx.principal.user_id,
+                                       owner_name=ctx.principal.username, public=public, extra_metadata=meta,
+                                       by_sysadmin=ctx.principal.sysadmin)
+    else:
+        project = projects.create(name, owner_id=ctx.principal.user_id, owner_name=ctx.principal.username,
+                                  public=public, extra_metadata=meta, by_sysadmin=ctx.principal.sysadmin)
     in_location = (ctx.request.header("x-resource-name-in-location") or "").lower() == "true"
     return respond(201, headers={"Location": f"/api/v2.0/projects/{name if in_location else project.project_id}"})
 
@@ -208,6 +216,15 @@ def delete_metadata(ctx: ApiContext, project_name_or_id: str, meta_name: str) ->
     return respond(200)
 
 
+def get_retention(ctx: ApiContext, retention_id: str) -> HttpResponse:
+    """A project's tag retention policy, for those who may read the project (Harbor: retention read)."""
+    policy = proxy.retention(inputs.decimal(retention_id) or 0)
+    if policy is None:
+        raise harbor_error("NOT_FOUND", f"retention policy {retention_id[:20]} not found")
+    ctx.project(str(policy["scope"]["ref"]), ("project", "read"))
+    return respond(200, policy)
+
+
 ROUTES = [
     ("GET", "/projects", list_projects), ("POST", "/projects", create_project), ("HEAD", "/projects", head_project),
     ("GET", "/projects/{project_name_or_id}", get_project), ("PUT", "/projects/{project_name_or_id}", update_project),
@@ -219,4 +236,5 @@ ROUTES = [
     ("GET", "/projects/{project_name_or_id}/metadatas/{meta_name}", get_metadata),
     ("PUT", "/projects/{project_name_or_id}/metadatas/{meta_name}", update_metadata),
     ("DELETE", "/projects/{project_name_or_id}/metadatas/{meta_name}", delete_metadata),
+    ("GET", "/retentions/{retention_id}", get_retention),
 ]

@@ -19,6 +19,7 @@ from chalicelib.handlers.harbor import (
     labels,
     members,
     projects,
+    replication,
     repositories,
     robots,
     scanners,
@@ -36,7 +37,8 @@ ROUTES: list[tuple[str, str, Handler]] = [*system.ROUTES, *users.ROUTES, *projec
                                           *repositories.ROUTES, *artifacts.ROUTES, *audit_logs.ROUTES,
                                           *labels.ROUTES, *robots.ROUTES, *search.ROUTES,
                                           *scanners.ROUTES, *scans.ROUTES, *exports.ROUTES,
-                                          *configurations.ROUTES, *system_jobs.ROUTES]
+                                          *configurations.ROUTES, *system_jobs.ROUTES,
+                                          *replication.ROUTES]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
