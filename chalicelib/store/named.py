@@ -29,6 +29,11 @@ class Named:
             return None
         return pointer.get("partition", ""), pointer[self.name_attribute]
 
+    def by_id(self, item_id: int, partition: str) -> metadata.Item | None:
+        """The item of that id kept in `partition` (two reads: the pointer, the item)."""
+        located = self.locate(item_id)
+        return self.get(partition, located[1]) if located else None
+
     def iterate(self, partition: str, *, descending: bool = False) -> Iterator[metadata.Item]:
         return metadata.iterate(partition, descending=descending)
 

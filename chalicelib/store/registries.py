@@ -103,10 +103,7 @@ def delete(registry: Registry) -> None:
 
 
 def get(registry_id: int) -> Registry | None:
-    located = _NAMED.locate(registry_id)
-    if located is None:
-        return None
-    item = _NAMED.get(_PARTITION, located[1])
+    item = _NAMED.by_id(registry_id, _PARTITION)
     return _registry(item) if item else None
 
 

@@ -83,10 +83,7 @@ def delete(policy: Policy) -> None:
 
 
 def get(policy_id: int) -> Policy | None:
-    located = _NAMED.locate(policy_id)
-    if located is None:
-        return None
-    item = _NAMED.get(_PARTITION, located[1])
+    item = _NAMED.by_id(policy_id, _PARTITION)
     return _policy(item) if item else None
 
 

@@ -95,3 +95,11 @@ def bool_param(request: HttpRequest, name: str) -> bool | None:
     if raw.lower() in ("false", "0"):
         return False
     raise DomainError("UNPROCESSABLE_ENTITY", f"{name} in query must be of type bool: \"{raw[:20]}\"")
+
+
+def path_int(raw: str, name: str = "id") -> int:
+    """An integer id from the path; Harbor's 422 otherwise (go-swagger's message)."""
+    value = inputs.decimal(raw)
+    if value is None:
+        raise DomainError("UNPROCESSABLE_ENTITY", f"{name} in path must be of type int64: \"{raw[:20]}\"")
+    return value

@@ -3,11 +3,11 @@ executions, their tasks and task logs. System admins only, as in Harbor."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from chalicelib import inputs
 from chalicelib.errors import DomainError, harbor_error
-from chalicelib.handlers.harbor.context import ApiContext, boolean_field, respond
+from chalicelib.handlers.harbor.context import ApiContext, boolean_field, path_int, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
 from chalicelib.handlers.http import HttpResponse
 from chalicelib.replication import adapters, flow, policies, registries
@@ -16,14 +16,8 @@ from chalicelib.replication.flow import ExecutionRecord, TaskRecord
 # The statuses and triggers Harbor's replication API shows (it converts the task manager's words).
 _EXECUTION_STATUS = {"Running": "InProgress", "Success": "Succeed", "Stopped": "Stopped", "Error": "Failed"}
 _TASK_STATUS = {"Running": "InProgress", "Success": "Succeed", "Error": "Failed"}
+T = TypeVar("T", registries.Registry, policies.Policy)
 _TRIGGER = {flow.MANUAL: "manual", flow.SCHEDULED: "scheduled", flow.EVENT: "event_based"}
-
-
-def _id(raw: str, name: str = "id") -> int:
-    value = inputs.decimal(raw)
-    if value is None:
-        raise DomainError("UNPROCESSABLE_ENTITY", f"{name} in path must be of type int64: \"{raw[:20]}\"")
-    return value
 
 
 def _optional_text(body: dict[str, Any], name: str) -> str | None:
@@ -58,23 +52,30 @@ def create_registry(ctx: ApiContext) -> HttpResponse:
     return respond(201, headers={"Location": f"/api/v2.0/registries/{registry.registry_id}"})
 
 
-def list_registries(ctx: ApiContext) -> HttpResponse:
+def _named_list(ctx: ApiContext, items: list[T], path: str, fields: tuple[str, ...],
+                render: Callable[[T], dict[str, Any]]) -> HttpResponse:
+    """A page of registries or policies: `q` on their fields, and `name` as a substring (Harbor keeps
+    that parameter for older clients)."""
     ctx.require_sysadmin()
     page = page_of(ctx.request)
-    conditions = query_of(ctx.request, ("name", "type", "url", "description"))
+    conditions = query_of(ctx.request, fields)
     name = ctx.request.param("name")
 
-    def keep(r: registries.Registry) -> bool:
-        return (not name or name in r.name) and all(c.matches(getattr(r, k)) for k, c in conditions.items())
+    def keep(item: T) -> bool:
+        return (not name or name in item.name) and all(c.matches(getattr(item, k)) for k, c in conditions.items())
 
-    selected, total = window(registries.list_all(), page, keep)
-    return respond(200, [registry_json(r) for r in selected],
-                   list_headers(ctx.request, "/api/v2.0/registries", page, total))
+    selected, total = window(items, page, keep)
+    return respond(200, [render(item) for item in selected], list_headers(ctx.request, path, page, total))
+
+
+def list_registries(ctx: ApiContext) -> HttpResponse:
+    return _named_list(ctx, registries.list_all(), "/api/v2.0/registries", ("name", "type", "url", "description"),
+                       registry_json)
 
 
 def _stored_registry(ctx: ApiContext, raw_id: str) -> registries.Registry:
     ctx.require_sysadmin()
-    registry_id = _id(raw_id)
+    registry_id = path_int(raw_id)
     if registry_id == 0:
         raise harbor_error("NOT_FOUND", "registry 0 not found")
     return registries.get(registry_id)
@@ -120,7 +121,7 @@ def ping_registry(ctx: ApiContext) -> HttpResponse:
 
 def registry_info(ctx: ApiContext, registry_id: str) -> HttpResponse:
     ctx.require_sysadmin()
-    return respond(200, registries.info(registries.get(_id(registry_id))))
+    return respond(200, registries.info(registries.get(path_int(registry_id))))
 
 
 def list_adapters(ctx: ApiContext) -> HttpResponse:
@@ -161,27 +162,17 @@ def create_policy(ctx: ApiContext) -> HttpResponse:
 
 
 def list_policies(ctx: ApiContext) -> HttpResponse:
-    ctx.require_sysadmin()
-    page = page_of(ctx.request)
-    conditions = query_of(ctx.request, ("name",))
-    name = ctx.request.param("name")
-
-    def keep(p: policies.Policy) -> bool:
-        return (not name or name in p.name) and all(c.matches(getattr(p, k)) for k, c in conditions.items())
-
-    selected, total = window(policies.list_all(), page, keep)
-    return respond(200, [policy_json(p) for p in selected],
-                   list_headers(ctx.request, "/api/v2.0/replication/policies", page, total))
+    return _named_list(ctx, policies.list_all(), "/api/v2.0/replication/policies", ("name",), policy_json)
 
 
 def get_policy(ctx: ApiContext, policy_id: str) -> HttpResponse:
     ctx.require_sysadmin()
-    return respond(200, policy_json(policies.get(_id(policy_id))))
+    return respond(200, policy_json(policies.get(path_int(policy_id))))
 
 
 def update_policy(ctx: ApiContext, policy_id: str) -> HttpResponse:
     ctx.require_sysadmin()
-    old = policies.get(_id(policy_id))
+    old = policies.get(path_int(policy_id))
     policies.update(old, policies.from_request(ctx.body(), policy_id=old.policy_id, creator=old.creator,
                                                existing=old))
     return respond(200)
@@ -189,7 +180,7 @@ def update_policy(ctx: ApiContext, policy_id: str) -> HttpResponse:
 
 def delete_policy(ctx: ApiContext, policy_id: str) -> HttpResponse:
     ctx.require_sysadmin()
-    policy = policies.get(_id(policy_id))
+    policy = policies.get(path_int(policy_id))
     policies.delete(policy, running=flow.running_for(policy))
     return respond(200)
 
@@ -210,7 +201,7 @@ def execution_json(execution: ExecutionRecord) -> dict[str, Any]:
 
 def _execution(ctx: ApiContext, raw_id: str) -> ExecutionRecord:
     ctx.require_sysadmin()
-    execution_id = _id(raw_id)
+    execution_id = path_int(raw_id)
     found = flow.get(execution_id)
     if found is None:
         raise harbor_error("NOT_FOUND", f"execution {execution_id} not found")
@@ -278,7 +269,7 @@ def list_tasks(ctx: ApiContext, execution_id: str) -> HttpResponse:
 
 def task_log(ctx: ApiContext, execution_id: str, task_id: str) -> HttpResponse:
     execution = _execution(ctx, execution_id)
-    task = _id(task_id, "task_id")
+    task = path_int(task_id, "task_id")
     text = flow.task_log(execution.execution_id, task)
     if text is None:
         if all(t.task_id != task for t in flow.tasks(execution.execution_id)):

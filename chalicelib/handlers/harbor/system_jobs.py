@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import clock, inputs, schedules
-from chalicelib.errors import DomainError, harbor_error
-from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib import clock, schedules
+from chalicelib.errors import harbor_error
+from chalicelib.handlers.harbor.context import ApiContext, path_int, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, sort_of, window
 from chalicelib.handlers.http import HttpResponse
 from chalicelib.operations import audit_purge, gc, system_jobs
@@ -54,9 +54,7 @@ def _schedule_json(saved: schedules.SavedSchedule) -> dict[str, Any]:
 
 
 def _execution(api: JobApi, raw_id: str) -> ExecutionRecord:
-    execution_id = inputs.decimal(raw_id)
-    if execution_id is None:
-        raise DomainError("UNPROCESSABLE_ENTITY", f"id in path must be of type int64: \"{raw_id[:20]}\"")
+    execution_id = path_int(raw_id)
     found = system_jobs.get(api.job, execution_id)
     if found is None:
         raise harbor_error("NOT_FOUND", f"{api.job.title} {execution_id} not found")
