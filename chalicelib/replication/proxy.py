@@ -24,7 +24,7 @@ from chalicelib.projects import create as create_plain_project
 from chalicelib.registry import blobs, manifests
 from chalicelib.registry.digests import is_digest
 from chalicelib.replication import registries
-from chalicelib.replication.remote import CHUNK_BYTES, RemoteError
+from chalicelib.replication.remote import CHUNK_BYTES, REQUEST_TIMEOUT, RegistryClient, RemoteError
 from chalicelib.store import queue, retentions
 
 OPERATOR = "harbor-proxy-cache"  # the one identity that writes into proxy-cache projects
@@ -71,8 +71,7 @@ def manifest(project: Project, name: str, reference: str, accept: list[str], *,
     local = _local(name, reference, accept, with_body)
     if local is not None and is_digest(reference):
         return local
-    registry = registries.get(project.registry_id)
-    client = registries.remote(registry).client
+    client = _client(project)
     upstream = upstream_repository(project, name)
     try:
         found = client.head_manifest(upstream, reference)
@@ -82,7 +81,9 @@ def manifest(project: Project, name: str, reference: str, accept: list[str], *,
             return local
         raise DomainError("MANIFEST_UNKNOWN", f"the upstream registry could not be reached: {error}",
                           detail={"reference": reference}) from error
-    if found is None:
+    if found is None:  # gone upstream: so is the local tag (Harbor deletes it too)
+        if local is not None and not is_digest(reference):
+            manifests.delete(name, reference)
         raise DomainError("MANIFEST_UNKNOWN", detail={"reference": reference})
     if local is not None and local.digest == found.digest:
         return local
@@ -91,6 +92,13 @@ def manifest(project: Project, name: str, reference: str, accept: list[str], *,
                 "tag": "" if is_digest(reference) else reference}, queue_url=settings().proxy_cache_queue_url)
     return manifests.StoredManifest(descriptor.digest, descriptor.media_type, len(body), body if with_body else None,
                                     None)
+
+
+def _client(project: Project) -> RegistryClient:
+    """The upstream's client, with the short timeouts of a request."""
+    client = registries.remote(registries.get(project.registry_id)).client
+    client.timeout = REQUEST_TIMEOUT
+    return client
 
 
 def _local(name: str, reference: str, accept: list[str], with_body: bool) -> manifests.StoredManifest | None:
@@ -105,7 +113,7 @@ def blob_size(project: Project, name: str, digest: str) -> int:
     size = blobs.sizes(name, [digest]).get(digest)
     if size is not None:
         return size
-    client = registries.remote(registries.get(project.registry_id)).client
+    client = _client(project)
     try:
         size = client.blob_size(upstream_repository(project, name), digest)
     except RemoteError:
@@ -119,20 +127,19 @@ def blob_url(project: Project, name: str, digest: str) -> str:
     """Where a client gets the blob: this registry's storage once stored, else the upstream's location."""
     if blobs.sizes(name, [digest]):
         return blobs.download_url(name, digest)[0]
-    registry = registries.get(project.registry_id)
-    remote = registries.remote(registry)
+    client = _client(project)
     upstream = upstream_repository(project, name)
     try:
-        status, location = remote.client.blob_location(upstream, digest)
+        status, location = client.blob_location(upstream, digest)
     except RemoteError as error:
         raise DomainError("BLOB_UNKNOWN", f"the upstream registry could not be reached: {error}",
                           detail={"digest": digest}) from error
     if status == 404:
         raise DomainError("BLOB_UNKNOWN", detail={"digest": digest})
-    if status == 307 or not registry.secret_stored:
+    if status == 307 or not client.credential.basic:
         return location
     # The upstream serves the bytes itself and wants a credential the client does not have: store it now.
-    answer = remote.client.open_blob(upstream, digest)
+    answer = client.open_blob(upstream, digest)
     try:
         blobs.store_stream(name, digest, answer.stream(CHUNK_BYTES))
     finally:

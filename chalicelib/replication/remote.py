@@ -19,7 +19,10 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import urllib3
 
 CHUNK_BYTES = 1024 * 1024
-TIMEOUT = urllib3.Timeout(connect=5, read=60)
+TIMEOUT = urllib3.Timeout(connect=5, read=60)  # a job's calls
+# A pull of a proxy-cache project waits on the upstream inside API Gateway's 29 s: it gives up sooner and
+# serves what is stored.
+REQUEST_TIMEOUT = urllib3.Timeout(connect=3, read=10)
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
@@ -78,6 +81,7 @@ class RegistryClient:
     insecure: bool = False
     # a registry.hub.docker.com-like host whose content lives elsewhere (Docker Hub's API vs registry-1)
     registry_url: str = ""
+    timeout: urllib3.Timeout = TIMEOUT
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -111,7 +115,7 @@ class RegistryClient:
         try:
             return _pool(self.insecure).request(
                 method, url, headers=sent, body=body, preload_content=not stream, redirect=redirect,
-                timeout=TIMEOUT, chunked=chunked,
+                timeout=self.timeout, chunked=chunked,
                 retries=urllib3.Retry(total=None if redirect else 0, connect=2, read=0, redirect=5 if redirect else 0,
                                       status=0, raise_on_redirect=False, raise_on_status=False))
         except urllib3.exceptions.HTTPError as error:
@@ -133,7 +137,7 @@ class RegistryClient:
                  if v}
         answer = _pool(self.insecure).request(
             "GET", params["realm"] + ("?" + urlencode(query) if query else ""),
-            headers={"Authorization": basic} if basic else {}, timeout=TIMEOUT)
+            headers={"Authorization": basic} if basic else {}, timeout=self.timeout)
         if answer.status != 200:
             raise RemoteError(f"the token service of {self.registry_url} refused the credential ({answer.status})",
                               401)
@@ -291,7 +295,8 @@ class RegistryClient:
             headers["Authorization"] = self.credential.basic
         try:
             answer = _pool(self.insecure).request(method, self.url + "/api/v2.0" + path, headers=headers,
-                                                  body=json.dumps(body) if body is not None else None, timeout=TIMEOUT)
+                                                  body=json.dumps(body) if body is not None else None,
+                                                  timeout=self.timeout)
         except urllib3.exceptions.HTTPError as error:
             raise RemoteError(f"cannot reach {self.url}: {error}") from error
         try:

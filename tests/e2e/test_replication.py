@@ -115,6 +115,22 @@ def test_event_based_replication_to_another_instance_follows_a_push_and_a_deleti
     wait_until(lambda: _digest(second.host, f"library/live@{digest}") is None, 300)
 
 
+def test_pull_replication_from_another_instance(stack: Stack, second: Stack, tmp_path: Path) -> None:
+    pushed = _push(second.host, tmp_path, "library/remote-app:1.0", "remote-app")
+    _push(second.host, tmp_path, "library/remote-other:1.0", "remote-other")
+    registry_id = _registry(stack, "second-source", "harbor", second.url, *ADMIN)
+    policy_id = _created_id(_api(stack, "POST", "/replication/policies", {
+        "name": "from-second", "enabled": True, "src_registry": {"id": registry_id}, "dest_namespace": "fetched",
+        "dest_namespace_replace_count": 1, "trigger": {"type": "manual"},
+        "filters": [{"type": "name", "value": "library/remote-app"}]}))
+
+    execution = _run_policy(stack, policy_id)
+
+    assert execution["status"] == "Succeed" and execution["total"] == 1, execution
+    assert _digest(stack.host, "fetched/remote-app:1.0") == pushed
+    assert _digest(stack.host, "fetched/remote-other:1.0") is None
+
+
 def test_replication_into_a_proxy_cache_project_is_skipped_with_harbors_messages(
         stack: Stack, second: Stack, upstream: Distribution, tmp_path: Path) -> None:
     cache_registry = _registry(second, "upstream", "docker-registry", upstream.url, USER, PASSWORD)

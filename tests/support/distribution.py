@@ -3,6 +3,8 @@ storage, optionally htpasswd Basic auth (admin / Harbor12345)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +27,16 @@ class Distribution:
         return f"http://{self.host}"
 
     def stop(self) -> None:
+        self.resume()  # a paused process would not see the signal
         self.process.terminate()
         self.process.wait(timeout=20)
+
+    def pause(self) -> None:
+        """Stopped, not gone: connections are accepted and wait until resume()."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def start(self) -> None:
         """Start it again on the same port and storage (an upstream that comes back)."""

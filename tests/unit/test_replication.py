@@ -339,3 +339,50 @@ def test_replication_calls_are_for_system_admins(client: Client) -> None:
                          ("GET", "/replication/executions"), ("GET", "/replication/adapters")):
         assert api(client, method, path, auth=("dev", "Harbor12345")).status == 403
         assert api(client, method, path, auth=None).status == 401
+
+
+def test_a_tag_gone_upstream_is_gone_from_the_proxy_cache_too(client: Client, tmp_path: Path,
+                                                               local_functions: LocalFunctions) -> None:
+    with distribution(tmp_path / "open", auth=False) as open_upstream:
+        image = make_image("short-lived")
+        http = HttpClient(open_upstream.url, auth=None)
+        seed(http, "library/app", "1", [image.config, *image.layers], image.manifest, OCI_MANIFEST)
+        registry = api(client, "POST", "/registries", {"name": "open", "type": "docker-registry",
+                                                       "url": open_upstream.url})
+        registry_id = int(registry.header("Location").rsplit("/", 1)[1])
+        assert api(client, "POST", "/projects", {"project_name": "hub", "registry_id": registry_id}).status == 201
+        assert client.request("GET", "/v2/hub/library/app/manifests/1", accept=[OCI_MANIFEST]).status == 200
+        local_functions.drain()
+        assert api(client, "GET", "/projects/hub/repositories/library%252Fapp/artifacts/1").status == 200
+
+        assert http.request("DELETE", f"/v2/library/app/manifests/{image.digest}").status == 202
+
+        gone = client.request("GET", "/v2/hub/library/app/manifests/1", accept=[OCI_MANIFEST])
+        assert gone.status == 404 and gone.error_codes == ["MANIFEST_UNKNOWN"]
+        assert api(client, "GET", "/projects/hub/repositories/library%252Fapp/artifacts/1").status == 404
+        # The artifact itself stays until retention or garbage collection: by digest it is still served.
+        assert client.request("GET", f"/v2/hub/library/app/manifests/{image.digest}",
+                              accept=[OCI_MANIFEST]).status == 200
+
+
+def test_a_stopped_execution_ends_its_tasks_stopped(client: Client, upstream: Distribution) -> None:
+    for index in range(6):
+        for tag in ("v1", "v2"):
+            assert push_image(client, f"library/held{index}", tag, make_image(f"held{index}{tag}")).status == 201
+    registry_id = _register(client, upstream)
+    policy_id = _policy(client, dest_registry={"id": registry_id}, filters=[{"type": "name", "value": "library/held*"}])
+    upstream.pause()  # the copies wait on the destination until the stop has been asked for
+    started = api(client, "POST", "/replication/executions", {"policy_id": policy_id})
+    execution_id = int(started.header("Location").rsplit("/", 1)[1])
+    wait_until(lambda: len(_tasks(client, execution_id)) == 6, 120)
+
+    assert api(client, "PUT", f"/replication/executions/{execution_id}").status == 200
+    upstream.resume()
+
+    wait_until(lambda: api(client, "GET", f"/replication/executions/{execution_id}").json()["in_progress"] == 0, 300)
+    execution = api(client, "GET", f"/replication/executions/{execution_id}").json()
+    assert execution["status"] == "Stopped" and execution["stopped"] == 6
+    assert {t["status"] for t in _tasks(client, execution_id)} == {"Stopped"}
+    # A running task finished the artifact it was copying; none went on to its second one.
+    for index in range(6):
+        assert [_digest_at(upstream, f"library/held{index}", tag) for tag in ("v1", "v2")].count(None) >= 1

@@ -16,6 +16,7 @@ from chalicelib.replication.flow import ExecutionRecord, TaskRecord
 # The statuses and triggers Harbor's replication API shows (it converts the task manager's words).
 _EXECUTION_STATUS = {"Running": "InProgress", "Success": "Succeed", "Stopped": "Stopped", "Error": "Failed"}
 _TASK_STATUS = {"Running": "InProgress", "Success": "Succeed", "Error": "Failed"}
+NEVER = "0001-01-01T00:00:00.000Z"  # Harbor's zero time: what it shows for a time not reached yet
 T = TypeVar("T", registries.Registry, policies.Policy)
 _TRIGGER = {flow.MANUAL: "manual", flow.SCHEDULED: "scheduled", flow.EVENT: "event_based"}
 
@@ -33,8 +34,7 @@ def registry_json(registry: registries.Registry) -> dict[str, Any]:
             "type": registry.type, "url": registry.url, "insecure": registry.insecure, "status": registry.status,
             "credential": {"type": registry.credential_type, "access_key": registry.access_key,
                            "access_secret": "*****" if registry.secret_stored else ""},
-            "creation_time": registry.creation_time or "0001-01-01T00:00:00.000Z",
-            "update_time": registry.update_time or "0001-01-01T00:00:00.000Z"}
+            "creation_time": registry.creation_time or NEVER, "update_time": registry.update_time or NEVER}
 
 
 def create_registry(ctx: ApiContext) -> HttpResponse:
@@ -194,7 +194,7 @@ def execution_json(execution: ExecutionRecord) -> dict[str, Any]:
     return {"id": execution.execution_id, "policy_id": int(execution.extra.get("policy_id", 0)),
             "status": _EXECUTION_STATUS.get(execution.status, execution.status),
             "status_text": execution.status_text, "trigger": _TRIGGER.get(execution.trigger, execution.trigger),
-            "start_time": execution.start_time, "end_time": execution.end_time or None,
+            "start_time": execution.start_time, "end_time": execution.end_time or NEVER,
             "total": total, "succeed": done["Success"], "failed": done["Error"], "stopped": done["Stopped"],
             "in_progress": max(total - sum(done.values()), 0)}
 
@@ -248,7 +248,7 @@ def task_json(execution_id: int, task: TaskRecord) -> dict[str, Any]:
             "src_resource": a.get("src_resource", ""), "dst_resource": a.get("dst_resource", ""),
             "operation": a.get("operation", "copy"), "job_id": a.get("job_id", ""),
             "status": _TASK_STATUS.get(task.status, task.status),
-            "start_time": task.start_time or None, "end_time": task.end_time or None}
+            "start_time": task.start_time or NEVER, "end_time": task.end_time or NEVER}
 
 
 def list_tasks(ctx: ApiContext, execution_id: str) -> HttpResponse:
