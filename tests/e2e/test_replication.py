@@ -3,6 +3,7 @@ second instance of it, and Debian's docker-registry; images pushed and pulled by
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,3 +173,48 @@ def test_a_proxy_cache_project_in_front_of_the_distribution_registry(stack: Stac
         run("skopeo", "copy", "--src-tls-verify=false", f"docker://{stack.host}/hub/team/app:1", f"oci:{pulled}:b")
         index = json.loads((pulled / "index.json").read_text())
         assert {m["digest"] for m in index["manifests"]} == {first, moved}
+
+
+def test_harborapi_drives_registries_and_replication(stack: Stack, upstream: Distribution, tmp_path: Path) -> None:
+    """harborapi's models parse every answer (a shape Harbor's clients cannot read fails here)."""
+    from harborapi import HarborAsyncClient
+    from harborapi.models import (
+        Registry,
+        RegistryCredential,
+        RegistryPing,
+        ReplicationFilter,
+        ReplicationPolicy,
+        ReplicationTrigger,
+    )
+
+    digest = _push(stack.host, tmp_path, "library/harborapi-rep:v1", "harborapi-rep")
+    client = HarborAsyncClient(url=f"{stack.url}/api/v2.0", username=ADMIN[0], secret=ADMIN[1])
+
+    async def scenario() -> None:
+        await client.check_registry_status(RegistryPing(type="docker-registry", url=upstream.url, access_key=USER,
+                                                        access_secret=PASSWORD))
+        location = await client.create_registry(Registry(
+            name="via-harborapi", type="docker-registry", url=upstream.url, insecure=True,
+            credential=RegistryCredential(type="basic", access_key=USER, access_secret=PASSWORD)))
+        registry_id = int(location.rsplit("/", 1)[1])
+        assert any(r.id == registry_id and r.credential.access_secret == "*****"
+                   for r in await client.get_registries(limit=None))
+        assert "docker-registry" in await client.get_registry_adapters()
+        assert (await client.get_registry_info(registry_id)).supported_triggers == ["manual", "scheduled"]
+        await client.get_registry_providers()
+        policy_location = await client.create_replication_policy(ReplicationPolicy(
+            name="via-harborapi", enabled=True, dest_registry=Registry(id=registry_id), dest_namespace="api",
+            trigger=ReplicationTrigger(type="manual"),
+            filters=[ReplicationFilter(type="name", value="library/harborapi-rep")]))
+        policy_id = int(policy_location.rsplit("/", 1)[1])
+        execution_id = int((await client.start_replication(policy_id)).rsplit("/", 1)[1])
+        while (await client.get_replication(execution_id)).status == "InProgress":
+            await asyncio.sleep(0.2)
+        assert (await client.get_replication(execution_id)).status == "Succeed"
+        assert [e.id for e in await client.get_replications(policy_id=policy_id)] == [execution_id]
+        [task] = await client.get_replication_tasks(execution_id)
+        assert task.status == "Succeed" and task.dst_resource == "api/harborapi-rep [1 item(s) in total]"
+        assert "blobs sent" in await client.get_replication_task_log(execution_id, task.id)
+
+    asyncio.run(scenario())
+    assert _digest(upstream.host, "api/harborapi-rep:v1", f"{USER}:{PASSWORD}") == digest

@@ -103,7 +103,10 @@ def test_a_registry_is_checked_saved_with_its_secret_encrypted_and_never_shown(c
                                                "credential": {"access_key": USER, "access_secret": PASSWORD}}
                ).status == 409
     assert api(client, "GET", "/replication/adapters").json() == ["harbor", "docker-registry", "docker-hub"]
-    assert set(api(client, "GET", "/replication/adapterinfos").json()) == {"harbor", "docker-registry", "docker-hub"}
+    infos = api(client, "GET", "/replication/adapterinfos").json()
+    assert set(infos) == {"harbor", "docker-registry", "docker-hub"}
+    for provider in infos.values():
+        validate(provider, "RegistryProviderInfo")
     info = api(client, "GET", f"/registries/{registry_id}/info").json()
     validate(info, "RegistryInfo")
     assert info["supported_triggers"] == ["manual", "scheduled"]
