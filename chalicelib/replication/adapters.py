@@ -74,15 +74,19 @@ class Remote:
         return self.client.ping()
 
     def repositories(self, namespaces: list[str]) -> Iterator[str]:
-        """Every repository (a Harbor's through its API, so labels come along), or for Docker Hub those of
-        the namespaces the name filter names (its catalog is not open)."""
+        """Every repository (a Harbor's through its API, so labels come along), or those of the projects
+        the name filter names (`namespaces`, when it names them); Docker Hub lists only those (its catalog
+        is not open)."""
         if self.type == DOCKER_HUB:
             for namespace in namespaces:
                 yield from self._hub_repositories(namespace)
         elif self.type == HARBOR:
-            for project in self._pages("/projects?"):
-                for repository in self._pages(f"/projects/{quote(project['name'])}/repositories?"):
-                    yield repository["name"]
+            for project in namespaces or [p["name"] for p in self._pages("/projects?")]:
+                try:
+                    yield from (r["name"] for r in self._pages(f"/projects/{quote(project)}/repositories?"))
+                except RemoteError as error:
+                    if error.status != 404:  # a project the filter names that is not there has nothing
+                        raise
         else:
             yield from self.client.catalog()
 

@@ -262,8 +262,11 @@ class _Side:
             self.remote.ensure_project(name)
 
     def repositories(self, namespaces: list[str]) -> list[str]:
+        """The source's repositories; only the named projects' when the name filter names them (`namespaces`:
+        the literal first components of its patterns), so a policy for one project lists one project."""
         if self.remote is None:
-            return [name for project in projects.iter_projects() if not project.registry_id
+            chosen = (p for p in projects.iter_projects() if not namespaces or p.name in namespaces)
+            return [name for project in chosen if not project.registry_id
                     for name in projects.repository_names(project.name)]
         return list(self.remote.repositories(namespaces))
 
@@ -292,11 +295,7 @@ def selects(policy: Policy, event: dict[str, Any]) -> bool:
 def _selected(policy: Policy, source: _Side, trigger: dict[str, Any] | None) -> list[Listed]:
     """The source's repositories and artifacts the policy's filters select (for an event, of its artifact)."""
     name_patterns = [f["value"] for f in policy.filters if f["type"] == "name"]
-    if trigger:
-        repositories = [trigger["repository"]]
-    else:
-        namespaces = [p.split("/", 1)[0] for p in name_patterns if p and not set(p.split("/", 1)[0]) & set("*?[{")]
-        repositories = source.repositories(namespaces)
+    repositories = [trigger["repository"]] if trigger else source.repositories(_literal_namespaces(name_patterns))
     chosen = []
     for repository in repositories:
         if not all(patterns.matches(p, repository) for p in name_patterns):
@@ -317,6 +316,14 @@ def _selected(policy: Policy, source: _Side, trigger: dict[str, Any] | None) -> 
         if artifacts:
             chosen.append(Listed(repository, artifacts))
     return chosen
+
+
+def _literal_namespaces(name_patterns: list[str]) -> list[str]:
+    """The projects the name filters are limited to, when every pattern starts with a literal one."""
+    firsts = [p.split("/", 1)[0] for p in name_patterns]
+    if not firsts or any(not first or set(first) & set("*?[{\\") for first in firsts):
+        return []
+    return firsts
 
 
 def _tags_kept(policy: Policy, tags: list[str]) -> list[str] | None:
