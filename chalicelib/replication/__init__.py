@@ -1,0 +1,1 @@
+"""Replication and proxy caching: registry endpoints, policies, executions and pull-through projects."""
