@@ -87,11 +87,12 @@ def manifest(project: Project, name: str, reference: str, accept: list[str], *,
         raise DomainError("MANIFEST_UNKNOWN", detail={"reference": reference})
     if local is not None and local.digest == found.digest:
         return local
+    if not with_body:  # a HEAD is answered from the upstream's HEAD: no manifest pulled, nothing to store yet
+        return manifests.StoredManifest(found.digest, found.media_type, found.size, None, None)
     descriptor, body = client.get_manifest(upstream, found.digest)
     queue.send({"project_id": project.project_id, "repository": name, "digest": descriptor.digest,
                 "tag": "" if is_digest(reference) else reference}, queue_url=settings().proxy_cache_queue_url)
-    return manifests.StoredManifest(descriptor.digest, descriptor.media_type, len(body), body if with_body else None,
-                                    None)
+    return manifests.StoredManifest(descriptor.digest, descriptor.media_type, len(body), body, None)
 
 
 def _client(project: Project) -> RegistryClient:

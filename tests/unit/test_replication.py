@@ -301,6 +301,12 @@ def test_a_proxy_cache_project_serves_upstream_images_and_keeps_them(client: Cli
         retention = api(client, "GET", f"/retentions/{project['metadata']['retention_id']}").json()
         assert retention["rules"][0]["params"] == {"nDaysSinceLastPull": 7}
 
+        # A HEAD is answered from the upstream's HEAD alone: nothing is pulled or stored for it.
+        headed = client.request("HEAD", "/v2/hub/library/app/manifests/1", accept=[OCI_MANIFEST])
+        assert headed.status == 200 and headed.header("Docker-Content-Digest") == first.digest
+        local_functions.drain()
+        assert api(client, "GET", "/projects/hub/repositories/library%252Fapp/artifacts/1").status == 404
+
         # First pull: served from the upstream; the blob miss is sent to the upstream's own location.
         served = client.request("GET", "/v2/hub/library/app/manifests/1", accept=[OCI_MANIFEST])
         assert served.status == 200 and served.header("Docker-Content-Digest") == first.digest
