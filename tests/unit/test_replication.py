@@ -395,3 +395,18 @@ def test_a_stopped_execution_ends_its_tasks_stopped(client: Client, upstream: Di
     # A running task finished the artifact it was copying; none went on to its second one.
     for index in range(6):
         assert [_digest_at(upstream, f"library/held{index}", tag) for tag in ("v1", "v2")].count(None) >= 1
+
+
+def test_the_periodic_health_check_follows_the_registry(client: Client, upstream: Distribution,
+                                                        local_functions: LocalFunctions) -> None:
+    registry_id = _register(client, upstream)
+
+    def status() -> str:
+        return api(client, "GET", f"/registries/{registry_id}").json()["status"]
+
+    upstream.stop()
+    local_functions.invoke("ReplicationTaskFunction", {"step": "health"})  # what its 5-minute schedule sends
+    assert status() == "unhealthy"
+    upstream.start()
+    local_functions.invoke("ReplicationTaskFunction", {"step": "health"})
+    assert status() == "healthy"
