@@ -102,7 +102,7 @@ def running_for(policy: Policy) -> bool:
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:
     steps: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-        "enumerate": _enumerate, "copy": _copy, "finish": _finish, "fail": _fail}
+        "enumerate": _enumerate, "copy": _copy, "task_failed": _task_failed, "finish": _finish, "fail": _fail}
     return steps[event["step"]](event)
 
 
@@ -212,6 +212,16 @@ def _end_task(execution_id: int, task_id: int, status: str, lines: list[str]) ->
     logs.write_part(_log_prefix(execution_id), f"task-{task_id:06d}", lines)
     executions.update_task(KIND, execution_id, task_id, status=status, end_time=clock.iso())
     executions.count_task(KIND, execution_id, status)
+
+
+def _task_failed(event: dict[str, Any]) -> dict[str, Any]:
+    """A copy task that did not end by itself (it crashed or ran out of time): Error, and the Map goes on."""
+    execution_id, task_id = int(event["execution_id"]), int(event["task_id"])
+    task = executions.get_task(KIND, execution_id, task_id)
+    if task is not None and task.status in (PENDING, RUNNING):
+        reason = workflows.failure_reason(event.get("error") or {}, "the task failed")
+        _end_task(execution_id, task_id, ERROR, [logs.line(f"the task failed: {reason}")])
+    return {}
 
 
 def _finish(event: dict[str, Any]) -> dict[str, Any]:

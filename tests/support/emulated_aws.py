@@ -160,3 +160,21 @@ def s3_refuses_to_delete(keys: set[str]) -> Iterator[None]:
 
     with mock.patch.object(S3Backend, "delete_objects", delete_objects):
         yield
+
+
+@contextlib.contextmanager
+def s3_refuses_to_read(keys: set[str]) -> Iterator[None]:
+    """While it lasts, S3's GetObject answers AccessDenied for these keys (an object a bucket policy or KMS
+    denies): a fault injected into the emulated AWS, never into our code."""
+    from moto.s3.exceptions import S3AccessDeniedError
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.get_object
+
+    def get_object(self: S3Backend, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        if key_name in keys:
+            raise S3AccessDeniedError()
+        return original(self, bucket_name, key_name, *args, **kwargs)
+
+    with mock.patch.object(S3Backend, "get_object", get_object):
+        yield

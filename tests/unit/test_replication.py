@@ -16,6 +16,7 @@ from chalicelib.config import settings
 from infra.functions import LocalFunctions
 from tests.support.client import Client, api
 from tests.support.distribution import PASSWORD, USER, Distribution, HttpClient, distribution, seed
+from tests.support.emulated_aws import s3_refuses_to_read
 from tests.support.images import OCI_MANIFEST, Image, make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image
 from tests.support.swagger import validate
@@ -410,3 +411,23 @@ def test_the_periodic_health_check_follows_the_registry(client: Client, upstream
     upstream.start()
     local_functions.invoke("ReplicationTaskFunction", {"step": "health"})
     assert status() == "healthy"
+
+
+def test_a_task_that_crashes_is_marked_failed_and_the_others_go_on(client: Client, upstream: Distribution) -> None:
+    unreadable, fine = make_image("unreadable"), make_image("fine")
+    assert push_image(client, "library/unreadable", "v1", unreadable).status == 201
+    assert push_image(client, "library/fine", "v1", fine).status == 201
+    layer = sha256(unreadable.layers[0]).split(":")[1]
+    registry_id = _register(client, upstream)
+    policy_id = _policy(client, dest_registry={"id": registry_id},
+                        filters=[{"type": "name", "value": "library/{unreadable,fine}"}])
+
+    # S3 refuses to read one layer: an error the copy does not expect, so its Lambda fails.
+    with s3_refuses_to_read({f"blobs/sha256/{layer[:2]}/{layer}"}):
+        execution = _run(client, policy_id)
+
+    assert execution["status"] == "Failed" and (execution["succeed"], execution["failed"]) == (1, 1)
+    crashed = next(t for t in _tasks(client, execution["id"]) if t["status"] == "Failed")
+    assert crashed["src_resource"].startswith("library/unreadable")
+    assert "the task failed" in _log(client, execution["id"], crashed["id"])
+    assert _digest_at(upstream, "library/fine", "v1") == fine.digest
