@@ -431,3 +431,29 @@ def test_a_task_that_crashes_is_marked_failed_and_the_others_go_on(client: Clien
     assert crashed["src_resource"].startswith("library/unreadable")
     assert "the task failed" in _log(client, execution["id"], crashed["id"])
     assert _digest_at(upstream, "library/fine", "v1") == fine.digest
+
+
+def test_label_filters_select_artifacts_by_their_labels(client: Client, upstream: Distribution) -> None:
+    released, draft = make_image("released"), make_image("draft")
+    assert push_image(client, "library/labelled", "1.0", released).status == 201
+    assert push_image(client, "library/labelled", "2.0-rc", draft).status == 201
+    label = api(client, "POST", "/labels", {"name": "release", "scope": "g", "color": "#00AA00"})
+    label_id = int(label.header("Location").rsplit("/", 1)[1])
+    assert api(client, "POST", "/projects/library/repositories/labelled/artifacts/1.0/labels",
+               {"id": label_id}).status == 200
+    registry_id = _register(client, upstream)
+    name = {"type": "name", "value": "library/labelled"}
+
+    matching = _run(client, _policy(client, name="only-released", dest_registry={"id": registry_id},
+                                    dest_namespace="released", dest_namespace_replace_count=1,
+                                    filters=[name, {"type": "label", "value": ["release"], "decoration": "matches"}]))
+    excluding = _run(client, _policy(client, name="no-released", dest_registry={"id": registry_id},
+                                     dest_namespace="drafts", dest_namespace_replace_count=1,
+                                     filters=[name, {"type": "label", "value": ["release"],
+                                                     "decoration": "excludes"}]))
+
+    assert matching["status"] == excluding["status"] == "Succeed"
+    assert _digest_at(upstream, "released/labelled", "1.0") == released.digest
+    assert _digest_at(upstream, "released/labelled", "2.0-rc") is None
+    assert _digest_at(upstream, "drafts/labelled", "2.0-rc") == draft.digest
+    assert _digest_at(upstream, "drafts/labelled", "1.0") is None
