@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.bench.measure import ADMIN_BASIC, InProcessClient, in_process_stack, measure, print_header, pull_requests
+from tests.support.distribution import distribution
 from tests.support.images import make_image, write_layout
-from tests.support.net import free_port, wait_for_http
 from tests.support.oci import push_image
 from tests.support.stack import local_stack
 
@@ -57,21 +57,8 @@ def _timed(*command: str) -> float:
 @contextmanager
 def _distribution(work: Path) -> Iterator[str]:
     """The CNCF distribution registry, filesystem storage, htpasswd Basic auth; yields host:port."""
-    import bcrypt
-
-    port = free_port()
-    (work / "htpasswd").write_text("admin:" + bcrypt.hashpw(b"Harbor12345", bcrypt.gensalt(rounds=5)).decode() + "\n")
-    (work / "distribution.yml").write_text(
-        f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / 'storage'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: bench\n    path: {work / 'htpasswd'}\n")
-    process = subprocess.Popen(["docker-registry", "serve", str(work / "distribution.yml")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/v2/")
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with distribution(work) as running:
+        yield running.host
 
 
 @contextmanager
