@@ -14,7 +14,7 @@ from chalice import Chalice, Response
 
 from chalicelib.config import settings
 from chalicelib.errors import DomainError
-from chalicelib.handlers import errors, v2
+from chalicelib.handlers import browser, errors, v2
 from chalicelib.handlers import token as token_service
 from chalicelib.handlers.harbor import router as api_router
 from chalicelib.handlers.http import HttpRequest, HttpResponse
@@ -62,6 +62,16 @@ def harbor_api() -> Response:
     # Harbor echoes the caller's X-Request-Id (or makes one) on every answer, errors included.
     response.headers.setdefault("X-Request-Id", request_id())
     return response
+
+
+@app.route("/c/login", methods=["POST"], content_types=ANY_CONTENT)
+def login() -> Response:
+    return _serve(browser.login, "")
+
+
+@app.route("/c/log_out", methods=["GET"])
+def log_out() -> Response:
+    return _serve(browser.log_out, "")
 
 
 @app.route("/service/token", methods=["GET"])

@@ -35,6 +35,7 @@ class Settings:
     s3_presign_endpoint: str | None
     presign_ttl_seconds: int
     token_ttl_seconds: int
+    session_ttl_seconds: int  # a browser session ends after this long without use
     token_issuer: str
     token_service: str
     external_url: str | None
@@ -109,6 +110,7 @@ def settings() -> Settings:
         s3_presign_endpoint=os.environ.get("S3_PRESIGN_ENDPOINT") or None,
         presign_ttl_seconds=_int("PRESIGN_TTL_SECONDS", 300),
         token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 1800),
+        session_ttl_seconds=_int("SESSION_TTL_SECONDS", 3600),
         token_issuer="harbor-token-issuer",
         token_service="harbor-registry",
         external_url=os.environ.get("EXTERNAL_URL") or None,

@@ -10,6 +10,7 @@ from chalicelib import inputs
 from chalicelib.auth import service as auth
 from chalicelib.auth.access import ANONYMOUS, Permission, Principal, project_permissions, project_role
 from chalicelib.errors import DomainError, harbor_error
+from chalicelib.handlers import browser
 from chalicelib.handlers.http import JSON, HttpRequest, HttpResponse
 from chalicelib.projects import Project, get_project, get_project_by_id
 
@@ -21,8 +22,11 @@ class ApiContext:
 
     @classmethod
     def of(cls, request: HttpRequest) -> ApiContext:
+        """The caller: a browser by its session cookie (CSRF-checked), an API client by Basic credentials
+        (registry tokens are for /v2/ only)."""
+        if browser.is_browser(request):
+            return cls(request, browser.principal(request))
         principal = auth.authenticate(request.header("authorization"))
-        # Registry tokens are for /v2/ only; the API knows Basic credentials.
         return cls(request, ANONYMOUS if principal.granted is not None else principal)
 
     def body(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from chalicelib import configurations as system_configuration
 from chalicelib.errors import DomainError, harbor_error
+from chalicelib.handlers import browser, errors
 from chalicelib.handlers.harbor import (
     artifacts,
     audit_logs,
@@ -56,6 +57,15 @@ def _match(template: str, segments: list[str]) -> dict[str, str] | None:
 
 
 def handle(request: HttpRequest) -> HttpResponse:
+    """Answer one API request; a browser's answer, errors included, carries a CSRF token."""
+    try:
+        response = _dispatch(request)
+    except DomainError as error:
+        response = errors.answer(request, error)
+    return browser.with_csrf(request, response)
+
+
+def _dispatch(request: HttpRequest) -> HttpResponse:
     segments = [unquote(s) for s in request.path.strip("/").split("/")]
     if request.method not in SAFE_METHODS and \
             (request.method, "/".join(segments)) not in configurations.WRITABLE_WHEN_READ_ONLY:
