@@ -85,6 +85,7 @@ class Settings:
     gc_state_machine_arn: str
     replication_state_machine_arn: str
     proxy_cache_queue_url: str  # what proxy-cache projects served from upstream, to store
+    replication_task_inline_bytes: int  # a task's work larger than this is kept in S3, not in its record
     gc_time_window_hours: float
     gc_batch_repositories: int
     # Upload purge (Harbor's upload_purging): sessions started more than this long ago go; dry run logs only.
@@ -148,6 +149,7 @@ def settings() -> Settings:
         gc_state_machine_arn=os.environ.get("GC_STATE_MACHINE_ARN", ""),
         replication_state_machine_arn=os.environ.get("REPLICATION_STATE_MACHINE_ARN", ""),
         proxy_cache_queue_url=os.environ.get("PROXY_CACHE_QUEUE_URL", ""),
+        replication_task_inline_bytes=_int("REPLICATION_TASK_INLINE_BYTES", 100_000),
         gc_time_window_hours=_float("GC_TIME_WINDOW_HOURS", 2),
         gc_batch_repositories=_int("GC_BATCH_REPOSITORIES", 100),
         upload_purge_age_hours=_float("UPLOAD_PURGE_AGE_HOURS", 168),

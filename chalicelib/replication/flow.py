@@ -24,7 +24,7 @@ from chalicelib.replication.adapters import Listed
 from chalicelib.replication.copy import Transfer
 from chalicelib.replication.policies import Policy
 from chalicelib.replication.remote import RemoteError
-from chalicelib.store import executions, labels, workflows
+from chalicelib.store import executions, labels, objects, workflows
 from chalicelib.store.executions import ERROR, RUNNING, STOPPED, SUCCESS, ExecutionRecord, TaskRecord
 
 KIND = "replication"
@@ -144,10 +144,26 @@ def _enumerate(event: dict[str, Any]) -> dict[str, Any]:
         "resource_type": "image", "operation": work.operation, "job_id": f"{execution_id}-{index}",
         "src_resource": _resource_name(work.source_repository, work.artifacts),
         "dst_resource": _resource_name(work.destination_repository, work.artifacts),
-        "work": json.dumps(work.__dict__)}) for index, work in enumerate(works, start=1)]
+        **_kept_work(execution_id, index, work)}) for index, work in enumerate(works, start=1)]
     executions.add_tasks(KIND, execution_id, records_)
     executions.update(KIND, execution_id, total=len(records_))
     return {"proceed": True, "tasks": [r.task_id for r in records_]}
+
+
+def _kept_work(execution_id: int, task_id: int, work: Work) -> dict[str, str]:
+    """A task's work in its record, or in S3 when it is too large for one (a DynamoDB item holds 400 KB:
+    a repository with thousands of selected tags)."""
+    document = json.dumps(work.__dict__)
+    if len(document) <= settings().replication_task_inline_bytes:
+        return {"work": document}
+    key = f"{_log_prefix(execution_id)}work-{task_id:06d}.json"
+    objects.put(key, document.encode())
+    return {"work_key": key}
+
+
+def _work_of(task: TaskRecord) -> Work:
+    document = task.attributes.get("work") or objects.get(task.attributes["work_key"]).decode()
+    return Work(**json.loads(document))
 
 
 def _copy(event: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +177,7 @@ def _copy(event: dict[str, Any]) -> dict[str, Any]:
         return {}
     executions.update_task(KIND, execution_id, task_id, status=RUNNING, start_time=clock.iso())
     policy = _policy_of(execution)
-    work = Work(**json.loads(task.attributes["work"]))
+    work = _work_of(task)
     lines: list[str] = []
     transfer = Transfer(_Side(policy.src_registry_id).endpoint(), _Side(policy.dest_registry_id).endpoint(),
                         lambda text: lines.append(logs.line(text)), policy.speed,

@@ -21,6 +21,7 @@ from tests.support.images import OCI_MANIFEST, Image, make_image, sha256
 from tests.support.oci import push_cosign_signature, push_image
 from tests.support.swagger import validate
 from tests.support.waiting import wait_until
+from tests.unit.conftest import Configure
 
 
 @pytest.fixture
@@ -457,3 +458,20 @@ def test_label_filters_select_artifacts_by_their_labels(client: Client, upstream
     assert _digest_at(upstream, "released/labelled", "2.0-rc") is None
     assert _digest_at(upstream, "drafts/labelled", "2.0-rc") == draft.digest
     assert _digest_at(upstream, "drafts/labelled", "1.0") is None
+
+
+def test_a_task_too_large_for_its_record_keeps_its_work_in_s3(client: Client, upstream: Distribution,
+                                                              configure: Configure) -> None:
+    configure(REPLICATION_TASK_INLINE_BYTES="10")  # every task's work is "too large" here
+    image = make_image("large-work")
+    assert push_image(client, "library/large-work", "v1", image).status == 201
+    registry_id = _register(client, upstream)
+
+    execution = _run(client, _policy(client, dest_registry={"id": registry_id},
+                                     filters=[{"type": "name", "value": "library/large-work"}]))
+
+    assert execution["status"] == "Succeed"
+    kept = boto3.client("s3").list_objects_v2(Bucket=settings().bucket_name,
+                                              Prefix=f"jobs/replication/{execution['id']}/work-")
+    assert [o["Key"].rsplit("/", 1)[1] for o in kept.get("Contents", [])] == ["work-000001.json"]
+    assert _digest_at(upstream, "library/large-work", "v1") == image.digest
