@@ -14,7 +14,7 @@ from chalice import Chalice, Response
 
 from chalicelib.config import settings
 from chalicelib.errors import DomainError
-from chalicelib.handlers import browser, errors, v2
+from chalicelib.handlers import browser, errors, portal, v2
 from chalicelib.handlers import token as token_service
 from chalicelib.handlers.harbor import router as api_router
 from chalicelib.handlers.http import HttpRequest, HttpResponse
@@ -62,6 +62,21 @@ def harbor_api() -> Response:
     # Harbor echoes the caller's X-Request-Id (or makes one) on every answer, errors included.
     response.headers.setdefault("X-Request-Id", request_id())
     return response
+
+
+@app.route("/", methods=["GET"])
+def portal_home() -> Response:
+    return _serve(portal.page, "")
+
+
+@app.route("/harbor/{proxy+}", methods=["GET"])
+def portal_screen() -> Response:
+    return _serve(portal.page, "")
+
+
+@app.route("/static/{proxy+}", methods=["GET"])
+def portal_file() -> Response:
+    return _serve(portal.static, (app.current_request.uri_params or {}).get("proxy", ""))
 
 
 @app.route("/c/login", methods=["POST"], content_types=ANY_CONTENT)
