@@ -2,7 +2,8 @@
 # Installs the system packages a step needs when they are missing (Debian/Ubuntu, apt).
 #   python: venv support for the project's .venv
 #   run:    what `make run` starts besides Python (redis-server, the cache)
-#   test:   that, and the real clients the end-to-end tests and benchmarks drive (skopeo, docker-registry)
+#   test:   that, and the real clients the end-to-end tests and benchmarks drive (skopeo, docker-registry,
+#           and Debian's chromium with its driver for the portal's browser tests)
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,8 @@ case "${1:-}" in
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v skopeo >/dev/null || missing+=(skopeo)
     command -v docker-registry >/dev/null || missing+=(docker-registry)
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
     ;;
   *) echo "usage: $0 python|run|test" >&2; exit 2 ;;
 esac

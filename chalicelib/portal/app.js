@@ -28,10 +28,11 @@ function show(...nodes) {
   document.getElementById("view").replaceChildren(...nodes);
 }
 
-function loginScreen(message = "") {
+function loginScreen(message = "", principal = "") {
   const form = element("form", { class: "login" },
     element("h1", {}, "Log in"),
-    element("label", {}, "Username", element("input", { name: "principal", autocomplete: "username", required: "" })),
+    element("label", {}, "Username",
+      element("input", { name: "principal", autocomplete: "username", required: "", value: principal })),
     element("label", {}, "Password",
       element("input", { name: "password", type: "password", autocomplete: "current-password", required: "" })),
     element("button", { type: "submit" }, "Log in"),
@@ -41,10 +42,13 @@ function loginScreen(message = "") {
     const data = new FormData(form);
     const reply = await call("POST", "/c/login", { form: { principal: data.get("principal"), password: data.get("password") } });
     if (reply.ok) start();
-    else loginScreen(reply.status === 401 ? "Invalid user name or password." : `Login failed (${reply.status}).`);
+    else {
+      loginScreen(reply.status === 401 ? "Invalid user name or password." : `Login failed (${reply.status}).`,
+        data.get("principal"));
+    }
   });
   show(form);
-  form.querySelector("input").focus();
+  form.querySelector(principal ? "input[name=password]" : "input").focus();
 }
 
 async function projectsScreen() {
