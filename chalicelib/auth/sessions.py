@@ -65,6 +65,13 @@ def new_csrf_secret() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
 
 
+def csrf_secret_well_formed(secret: str | None) -> bool:
+    try:
+        return bool(secret) and len(base64.urlsafe_b64decode(secret or "")) == _SECRET_BYTES
+    except (ValueError, TypeError):
+        return False
+
+
 def csrf_token(secret: str) -> str:
     """The secret masked with fresh random bytes: a new token each answer, all valid (BREACH-safe)."""
     raw = base64.urlsafe_b64decode(secret)

@@ -62,8 +62,7 @@ def with_csrf(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if not is_browser(request):
         return response
     secret = cookies(request).get(CSRF_COOKIE)
-    # a missing or malformed secret (one its own token does not match) is replaced
-    if not secret or not sessions.csrf_valid(secret, sessions.csrf_token(secret)):
+    if secret is None or not sessions.csrf_secret_well_formed(secret):
         secret = sessions.new_csrf_secret()
         _add_cookie(response, _cookie(request, CSRF_COOKIE, secret))
     response.headers[CSRF_HEADER] = sessions.csrf_token(secret)

@@ -84,9 +84,7 @@ def start_scheduled(job: SystemJob) -> None:
 
 def finish(job: SystemJob, execution_id: int, status: str, status_text: str = "") -> ExecutionRecord:
     """End the execution, unless it was stopped meanwhile (a stop stands)."""
-    ended = executions.update_if(job.kind, execution_id, {"status": RUNNING}, status=status, end_time=clock.iso(),
-                                 status_text=status_text[:1000])
-    return ended or get(job, execution_id)  # type: ignore[return-value]
+    return executions.finish_running(job.kind, execution_id, status, status_text) or get(job, execution_id)  # type: ignore[return-value]
 
 
 def get(job: SystemJob, execution_id: int) -> ExecutionRecord | None:

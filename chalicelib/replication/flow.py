@@ -85,12 +85,9 @@ def tasks(execution_id: int) -> list[TaskRecord]:
     return list(executions.tasks(KIND, execution_id))
 
 
-def stop(execution_id: int) -> bool:
-    """False when there is no such execution. Its pending tasks end Stopped when their turn comes."""
-    if get(execution_id) is None:
-        return False
+def stop(execution_id: int) -> None:
+    """Stopped now (an ended one stays as it ended); its pending tasks end Stopped when their turn comes."""
     executions.stop(KIND, execution_id)
-    return True
 
 
 def running_for(policy: Policy) -> bool:
@@ -108,11 +105,6 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
 
 def _policy_of(execution: ExecutionRecord) -> Policy:
     return policies.get(int(execution.extra["policy_id"]))
-
-
-def _end(execution_id: int, status: str, text: str = "") -> None:
-    executions.update_if(KIND, execution_id, {"status": RUNNING}, status=status, end_time=clock.iso(),
-                         status_text=text[:1000])
 
 
 def _enumerate(event: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +127,7 @@ def _enumerate(event: dict[str, Any]) -> dict[str, Any]:
         operation = (trigger or {}).get("operation", COPY)
         works.append(Work(listed.repository, target, _artifacts(listed), operation))
     if not works:
-        _end(execution_id, SUCCESS, NOTHING_TO_DO)
+        executions.finish_running(KIND, execution_id, SUCCESS, NOTHING_TO_DO)
         return {"proceed": False, "tasks": []}
     for namespace in sorted({w.destination_repository.split("/", 1)[0] for w in works if "/" in
                              w.destination_repository}):
@@ -194,9 +186,6 @@ def _copy(event: dict[str, Any]) -> dict[str, Any]:
     lines.append(logs.line(f"blobs sent: {transfer.blobs_sent}, blobs skipped (already there or mounted): "
                            f"{transfer.blobs_skipped}, bytes sent: {transfer.bytes_sent}"))
     _end_task(execution_id, task_id, status, lines)
-    executions.add_counts(KIND, execution_id, {"blobs_sent": transfer.blobs_sent,
-                                               "blobs_skipped": transfer.blobs_skipped,
-                                               "bytes_sent": transfer.bytes_sent})
     return {}
 
 
@@ -241,24 +230,23 @@ def _task_failed(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finish(event: dict[str, Any]) -> dict[str, Any]:
+    """Success, or Error when a task failed. A stopped execution already says Stopped and stays so."""
     execution_id = int(event["execution_id"])
     execution = executions.get(KIND, execution_id)
     if execution is None or execution.status != RUNNING:
         return {}
     failed, total = execution.tasks.get(ERROR, 0), int(execution.extra.get("total", 0))
     if failed:
-        _end(execution_id, ERROR, f"{failed} of {total} tasks failed")
-    elif execution.tasks.get(STOPPED, 0):
-        _end(execution_id, STOPPED)
+        executions.finish_running(KIND, execution_id, ERROR, f"{failed} of {total} tasks failed")
     else:
-        _end(execution_id, SUCCESS)
+        executions.finish_running(KIND, execution_id, SUCCESS)
     return {}
 
 
 def _fail(event: dict[str, Any]) -> dict[str, Any]:
     reason = workflows.failure_reason(event.get("error") or {}, "replication failed")
     logger.error("replication failed", extra={"execution": event["execution_id"], "reason": reason})
-    _end(int(event["execution_id"]), ERROR, reason)
+    executions.finish_running(KIND, int(event["execution_id"]), ERROR, reason)
     return {}
 
 

@@ -14,7 +14,8 @@ bound to a registry serves `<project>/<upstream repository>` from that registry 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chalicelib.config import settings
 from chalicelib.errors import DomainError
@@ -27,6 +28,7 @@ from chalicelib.replication import registries
 from chalicelib.replication.remote import CHUNK_BYTES, REQUEST_TIMEOUT, RegistryClient, RemoteError
 from chalicelib.store import queue, retentions
 
+T = TypeVar("T")
 OPERATOR = "harbor-proxy-cache"  # the one identity that writes into proxy-cache projects
 RETAIN_DAYS_SINCE_LAST_PULL = 7
 
@@ -109,9 +111,19 @@ def _local(name: str, reference: str, accept: list[str], with_body: bool) -> man
         return None
 
 
+def _stored(lookup: Callable[[], T]) -> T | None:
+    """What a blob read of this registry gives (the request's prefetched link), None when it lacks the blob."""
+    try:
+        return lookup()
+    except DomainError as error:
+        if error.code != "BLOB_UNKNOWN":
+            raise
+        return None
+
+
 def blob_size(project: Project, name: str, digest: str) -> int:
     """A blob HEAD: the local size, else the upstream's."""
-    size = blobs.sizes(name, [digest]).get(digest)
+    size = _stored(lambda: blobs.linked_size(name, digest))
     if size is not None:
         return size
     client = _client(project)
@@ -126,8 +138,9 @@ def blob_size(project: Project, name: str, digest: str) -> int:
 
 def blob_url(project: Project, name: str, digest: str) -> str:
     """Where a client gets the blob: this registry's storage once stored, else the upstream's location."""
-    if blobs.sizes(name, [digest]):
-        return blobs.download_url(name, digest)[0]
+    stored = _stored(lambda: blobs.download_url(name, digest)[0])
+    if stored is not None:
+        return stored
     client = _client(project)
     upstream = upstream_repository(project, name)
     try:

@@ -5,6 +5,7 @@ refreshed by a periodic check. The credential's secret is write-only."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +40,14 @@ def remote(registry: Registry, secret: str | None = None) -> adapters.Remote:
     if registry.type not in adapters.TYPES:
         raise harbor_error("BAD_REQUEST", f"adapter factory for {registry.type[:40]} not found")
     return adapters.Remote(registry.type, registry.url, registry.access_key,
-                           registry.access_secret() if secret is None else secret, registry.insecure)
+                           _stored_secret(registry) if secret is None else secret, registry.insecure)
+
+
+@lru_cache(maxsize=64)
+def _stored_secret(registry: Registry) -> str:
+    """The secret from SSM once per version of the record (an update changes `update_time`, so a new secret
+    is read): a proxy-cache pull does not pay an SSM call each time."""
+    return registry.access_secret()
 
 
 def _checked(registry: Registry, secret: str | None) -> Registry:
@@ -62,14 +70,21 @@ def create(name: str, registry_type: str, url: str, *, description: str, insecur
     return store.create(registry, access_secret)
 
 
+def _changed(registry: Registry, changes: dict[str, Any]) -> Registry:
+    """The registry with the fields given (None: unchanged)."""
+    return replace(registry, **{k: v for k, v in changes.items() if v is not None})
+
+
 def update(old: Registry, changes: dict[str, Any], secret: str | None) -> Registry:
-    """Apply the fields given (None: unchanged); the secret is kept unless a new one is given."""
-    new = replace(old, **{k: v for k, v in changes.items() if v is not None}, update_time=clock.iso())
+    """Apply the fields given; the secret is kept unless a new one is given."""
+    new = replace(_changed(old, changes), update_time=clock.iso())
     return store.update(old, _checked(new, secret), secret)
 
 
-def ping(registry: Registry, secret: str | None) -> None:
-    """BAD_REQUEST unless the registry answers with the credential."""
+def ping(base: Registry, changes: dict[str, Any], secret: str | None) -> None:
+    """BAD_REQUEST unless the registry (a saved one with some fields changed, or a new one) answers with
+    the credential; a saved one's own secret is used unless another is given."""
+    registry = _changed(base, changes)
     if not registry.type or not registry.url:
         raise harbor_error("BAD_REQUEST", "type or url cannot be empty")
     if not remote(replace(registry, url=validate_url(registry.url)), secret).healthy():

@@ -269,7 +269,7 @@ class RegistryClient:
         location = urljoin(self.registry_url + "/", location)
         sent = 0
         if max_request_bytes is None:
-            counted = _counting(chunks)
+            counted = _Counted(chunks)
             answer = self.request("PUT", _with_query(location, digest=digest), scope=scope, body=counted.stream(),
                                   headers={"Content-Type": "application/octet-stream"})
             _expect(answer, 201, f"upload blob {digest} to {repository}")
@@ -306,7 +306,7 @@ class RegistryClient:
         return answer.status, document
 
 
-class _counting:
+class _Counted:
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self.chunks, self.total = chunks, 0
 

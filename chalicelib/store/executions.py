@@ -91,6 +91,12 @@ def finish(kind: str, execution_id: int, status: str, status_text: str = "", **f
                   **fields)
 
 
+def finish_running(kind: str, execution_id: int, status: str, status_text: str = "") -> ExecutionRecord | None:
+    """End the execution only while it runs (a stop, or an earlier end, stands); None when it had ended."""
+    return update_if(kind, execution_id, {"status": RUNNING}, status=status, end_time=clock.iso(),
+                     status_text=status_text[:1000])
+
+
 def update_if(kind: str, execution_id: int, expected: dict[str, Any], **fields: Any) -> ExecutionRecord | None:
     """Set fields only while the execution's attributes hold the `expected` values; None otherwise."""
     try:

@@ -88,15 +88,17 @@ def get_registry(ctx: ApiContext, registry_id: str) -> HttpResponse:
 def update_registry(ctx: ApiContext, registry_id: str) -> HttpResponse:
     old = _stored_registry(ctx, registry_id)
     body = ctx.body()
+    registries.update(old, _changes(body, ("name", "description", "url", "credential_type", "access_key")),
+                      _optional_text(body, "access_secret"))
+    return respond(200)
+
+
+def _changes(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a RegistryUpdate or RegistryPing body sets (None: left as they are)."""
     insecure = body.get("insecure")
     if insecure is not None and not isinstance(insecure, bool):
         raise harbor_error("BAD_REQUEST", "insecure must be a boolean")
-    changes = {"name": _optional_text(body, "name"), "description": _optional_text(body, "description"),
-               "url": _optional_text(body, "url"), "insecure": insecure,
-               "credential_type": _optional_text(body, "credential_type"),
-               "access_key": _optional_text(body, "access_key")}
-    registries.update(old, changes, _optional_text(body, "access_secret"))
-    return respond(200)
+    return {**{name: _optional_text(body, name) for name in names}, "insecure": insecure}
 
 
 def delete_registry(ctx: ApiContext, registry_id: str) -> HttpResponse:
@@ -110,12 +112,8 @@ def ping_registry(ctx: ApiContext) -> HttpResponse:
     body = ctx.body()
     raw_id = body.get("id")
     base = registries.get(raw_id) if isinstance(raw_id, int) and raw_id > 0 else registries.Registry(0, "", "", "")
-    secret = _optional_text(body, "access_secret")
-    changes = {k: v for k, v in (("type", _optional_text(body, "type")), ("url", _optional_text(body, "url")),
-                                 ("access_key", _optional_text(body, "access_key"))) if v is not None}
-    insecure = body.get("insecure")
-    registries.ping(registries.Registry(**{**base.__dict__, **changes, **(
-        {"insecure": insecure} if isinstance(insecure, bool) else {})}), secret)
+    registries.ping(base, _changes(body, ("type", "url", "credential_type", "access_key")),
+                    _optional_text(body, "access_secret"))
     return respond(200)
 
 
