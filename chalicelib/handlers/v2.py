@@ -77,7 +77,8 @@ def _page(page: listing.Page, field: str, name: str | None) -> HttpResponse:
 
 
 def _tags(call: Call) -> HttpResponse:
-    page = listing.tags(call.route.name, listing.page_size(call.request.param("n")), call.request.param("last"))
+    page = service.tags(call.project, call.route.name, listing.page_size(call.request.param("n")),
+                        call.request.param("last"))
     return _page(page, "tags", call.route.name)
 
 

@@ -43,6 +43,12 @@ def tags(name: str, n: int, last: str | None) -> Page:
     return Page(names, _link(f"/v2/{name}/tags/list", n, names[-1]) if more else None)
 
 
+def page_of(name: str, names: list[str], n: int, last: str | None) -> Page:
+    """A page of a tag list held whole (a proxy cache's upstream answered it), as `tags` pages the table's."""
+    after = sorted(t for t in names if last is None or t > last)
+    return Page(after[:n], _link(f"/v2/{name}/tags/list", n, after[n - 1]) if len(after) > n > 0 else None)
+
+
 def catalog(n: int, last: str | None) -> Page:
     if n == 0:
         return Page([], None)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from chalicelib import events
 from chalicelib.projects import Project
-from chalicelib.registry import blobs, manifests, policies, records
+from chalicelib.registry import blobs, listing, manifests, policies, records
 from chalicelib.registry.digests import is_digest
 from chalicelib.registry.names import project_of
 from chalicelib.replication import proxy
@@ -105,6 +105,10 @@ def delete_repository(project: Project, name: str, username: str) -> None:
 def require_pushable(project: Project, username: str) -> None:
     """Blob uploads to a proxy-cache project are refused as its manifests are."""
     proxy.refuse_push(project, username)
+
+
+def tags(project: Project, name: str, n: int, last: str | None) -> listing.Page:
+    return proxy.tags(project, name, n, last) if project.registry_id else listing.tags(name, n, last)
 
 
 def blob_size(project: Project, name: str, digest: str) -> int:

@@ -4,7 +4,7 @@ bound to a registry serves `<project>/<upstream repository>` from that registry 
 - A tag is checked with a HEAD upstream (no Docker Hub pull is counted for it): the local copy is served
   when its digest is the upstream's; otherwise the upstream's manifest is served and the artifact is
   stored by a job on the proxy-cache queue (replication/caching.py: its blobs, then the manifest under the tag).
-- A manifest by digest, and a blob, is served locally once stored.
+- A manifest by digest, and a blob, is served locally once stored. Tag lists are the upstream's.
 - When the upstream cannot be reached, what is stored is served.
 - A blob not stored yet is never copied inside the request: the client is sent to the upstream's own
   location for it (its storage's presigned URL, or the registry itself when it needs no credential)
@@ -22,7 +22,7 @@ from chalicelib.errors import DomainError
 from chalicelib.observability import logger
 from chalicelib.projects import Project, update_project
 from chalicelib.projects import create as create_plain_project
-from chalicelib.registry import blobs, manifests
+from chalicelib.registry import blobs, listing, manifests
 from chalicelib.registry.digests import is_digest
 from chalicelib.replication import registries
 from chalicelib.replication.remote import CHUNK_BYTES, REQUEST_TIMEOUT, RegistryClient, RemoteError
@@ -95,6 +95,16 @@ def manifest(project: Project, name: str, reference: str, accept: list[str], *,
     queue.send({"project_id": project.project_id, "repository": name, "digest": descriptor.digest,
                 "tag": "" if is_digest(reference) else reference}, queue_url=settings().proxy_cache_queue_url)
     return manifests.StoredManifest(descriptor.digest, descriptor.media_type, len(body), body, None)
+
+
+def tags(project: Project, name: str, n: int, last: str | None) -> listing.Page:
+    """The upstream's tags (a client lists them before it pulls one it has never pulled here); what is
+    stored here when the upstream cannot be reached or has no such repository."""
+    try:
+        upstream_tags = _client(project).tags(upstream_repository(project, name))
+    except RemoteError:
+        upstream_tags = []
+    return listing.page_of(name, upstream_tags, n, last) if upstream_tags else listing.tags(name, n, last)
 
 
 def _client(project: Project) -> RegistryClient:

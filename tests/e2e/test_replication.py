@@ -159,6 +159,8 @@ def test_a_proxy_cache_project_in_front_of_the_distribution_registry(stack: Stac
         assert _api(stack, "POST", "/projects", {"project_name": "hub", "registry_id": registry_id,
                                                  "metadata": {"public": "true"}}).status_code == 201
         pulled = tmp_path / "pulled"
+        # skopeo inspect lists the repository's tags first: they come from the upstream before any pull.
+        assert _digest(stack.host, "hub/team/app:1") == first
 
         run("skopeo", "copy", "--src-tls-verify=false", f"docker://{stack.host}/hub/team/app:1", f"oci:{pulled}:a")
         wait_until(lambda: _api(stack, "GET", "/projects/hub/repositories/team%252Fapp/artifacts/1"

@@ -303,6 +303,10 @@ def test_a_proxy_cache_project_serves_upstream_images_and_keeps_them(client: Cli
         retention = api(client, "GET", f"/retentions/{project['metadata']['retention_id']}").json()
         assert retention["rules"][0]["params"] == {"nDaysSinceLastPull": 7}
 
+        # The tag list is the upstream's (clients list tags before pulling), paged as ours.
+        listed = client.request("GET", "/v2/hub/library/app/tags/list?n=1")
+        assert listed.status == 200 and listed.json() == {"name": "hub/library/app", "tags": ["1"]}
+
         # A HEAD is answered from the upstream's HEAD alone: nothing is pulled or stored for it.
         headed = client.request("HEAD", "/v2/hub/library/app/manifests/1", accept=[OCI_MANIFEST])
         assert headed.status == 200 and headed.header("Docker-Content-Digest") == first.digest
@@ -327,6 +331,7 @@ def test_a_proxy_cache_project_serves_upstream_images_and_keeps_them(client: Cli
 
         # Upstream down: what is stored is served, blobs from this registry's storage.
         open_upstream.stop()
+        assert client.request("GET", "/v2/hub/library/app/tags/list").json()["tags"] == ["1"]  # what is stored
         cached = client.request("GET", "/v2/hub/library/app/manifests/1", accept=[OCI_MANIFEST])
         assert cached.status == 200 and cached.header("Docker-Content-Digest") == second.digest
         assert client.request("GET", f"/v2/hub/library/app/manifests/{first.digest}",
