@@ -1,39 +1,90 @@
 """The portal in a real browser (Debian's headless chromium, driven by selenium) against `make run`:
-log in with Harbor's session and CSRF handshake, see the projects, log out. Screenshots of each screen
-are saved under test-output/screenshots/ for a reviewer."""
+Harbor's session and CSRF handshake, a project's life (create, push with skopeo, scan, members, CVE
+export and its one download, audit logs), what a guest may not do, user strings shown as text, and a
+screenshot of every screen under test-output/screenshots/ for a reviewer. Every wait ends as soon as
+what a user would see is there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as until
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.e2e.conftest import push
 from tests.support.stack import ADMIN, Stack
+from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-BOUND_SECONDS = 60  # a bound for a broken run, not a timing: each wait ends as soon as its condition holds
+BOUND_SECONDS = 120  # a bound for a broken run, not a timing: each wait ends as soon as its condition holds
+SCAN_TYPE = "application/vnd.security.vulnerability.report; version=1.1"
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[WebDriver]:
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def _api(stack: Stack, method: str, path: str, auth: tuple[str, str] = ADMIN, **kwargs: Any) -> requests.Response:
+    return requests.request(method, f"{stack.url}/api/v2.0{path}", auth=auth, timeout=30, **kwargs)
+
+
+def _until(browser: WebDriver, condition: Callable[[], Any], what: str) -> Any:
+    """Waits for `condition` to give something true; the page may redraw meanwhile (stale elements)."""
+    def attempt(_: WebDriver) -> Any:
+        try:
+            return condition()
+        except StaleElementReferenceException:
+            return False
+    return WebDriverWait(browser, BOUND_SECONDS).until(attempt, f"never saw: {what}")
+
+
+def _css(browser: WebDriver, selector: str) -> list[WebElement]:
+    return browser.find_elements(By.CSS_SELECTOR, selector)
+
+
+def _one(browser: WebDriver, selector: str) -> WebElement:
+    return _until(browser, lambda: (_css(browser, selector) or [None])[0], selector)
+
+
+def _settled(browser: WebDriver) -> None:
+    """The screen is drawn: a heading, and nothing still loading."""
+    _until(browser, lambda: _css(browser, "#view h1") and not _css(browser, "#view .status"), "the screen drawn")
+
+
+def _open(browser: WebDriver, stack: Stack, path: str) -> None:
+    browser.get(f"{stack.url}{path}")
+    _settled(browser)
 
 
 def _shot(browser: WebDriver, name: str) -> None:
@@ -41,27 +92,323 @@ def _shot(browser: WebDriver, name: str) -> None:
     browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
 
-def test_log_in_see_the_projects_and_log_out(stack: Stack, browser: WebDriver) -> None:
-    wait = WebDriverWait(browser, BOUND_SECONDS)
-    browser.get(f"{stack.url}/")
-    wait.until(until.presence_of_element_located((By.NAME, "principal")))
-    _shot(browser, "login")
+def _log_in(browser: WebDriver, stack: Stack, user: tuple[str, str]) -> None:
+    """Logs out whoever is in, then logs in with the keyboard only (type, Tab, type, Enter)."""
+    browser.get(f"{stack.url}/harbor/projects")
+    _until(browser, lambda: _css(browser, "input[name=principal]") or _css(browser, "#logout:not([hidden])"), "a page")
+    if _css(browser, "#logout:not([hidden])"):
+        _one(browser, "#logout").click()
+    _one(browser, "input[name=principal]").send_keys(user[0], Keys.TAB, user[1], Keys.ENTER)
+    _until(browser, lambda: browser.find_element(By.ID, "user").text == user[0], f"{user[0]} logged in")
+    _settled(browser)
 
-    browser.find_element(By.NAME, "principal").send_keys(ADMIN[0])
-    browser.find_element(By.NAME, "password").send_keys("wrong")
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    wait.until(until.text_to_be_present_in_element((By.CSS_SELECTOR, ".error"), "Invalid user name or password."))
 
-    assert browser.find_element(By.NAME, "principal").get_attribute("value") == ADMIN[0]  # kept for a retry
-    browser.find_element(By.NAME, "password").send_keys(ADMIN[1])
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Projects"))
-    wait.until(until.text_to_be_present_in_element((By.TAG_NAME, "tbody"), "library"))
-    assert browser.find_element(By.ID, "user").text == ADMIN[0]
-    _shot(browser, "projects")
+def _fill_dialog(browser: WebDriver, values: dict[str, str]) -> None:
+    dialog = _one(browser, "dialog[open]")
+    for name, value in values.items():
+        field = dialog.find_element(By.NAME, name)
+        if field.tag_name == "select":
+            Select(field).select_by_value(value)
+        else:
+            field.clear()
+            field.send_keys(value)
+    dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _until(browser, lambda: _gone(dialog), "the dialog closed")
 
-    browser.find_element(By.ID, "logout").click()
-    wait.until(until.presence_of_element_located((By.NAME, "principal")))
-    # Nothing the page did was refused by its Content-Security-Policy.
+
+def _gone(element: WebElement) -> bool:
+    try:
+        return element.get_attribute("open") is None
+    except StaleElementReferenceException:  # closed dialogs are removed
+        return True
+
+
+def _no_policy_violation(browser: WebDriver) -> None:
     messages = [entry["message"] for entry in browser.get_log("browser")]
     assert not [m for m in messages if "Content Security Policy" in m], messages
+
+
+def _make_user(stack: Stack, name: str) -> tuple[str, str]:
+    user = (name, "Portal12345")
+    reply = _api(stack, "POST", "/users", json={"username": name, "password": user[1], "realname": name,
+                                                  "email": f"{name}@example.com"})
+    assert reply.status_code == 201, reply.text
+    return user
+
+
+def _project_id(stack: Stack, name: str) -> int:
+    return _api(stack, "GET", f"/projects/{name}", headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
+
+
+def test_log_in_see_the_projects_and_log_out(stack: Stack, browser: WebDriver) -> None:
+    browser.get(f"{stack.url}/")
+    _one(browser, "input[name=principal]")
+    _shot(browser, "login")
+
+    _one(browser, "input[name=principal]").send_keys(ADMIN[0], Keys.TAB, "wrong", Keys.ENTER)
+    _until(browser, lambda: "Invalid user name or password." in _one(browser, ".error").text, "the refusal")
+    assert browser.find_element(By.NAME, "principal").get_attribute("value") == ADMIN[0]  # kept for a retry
+    browser.find_element(By.NAME, "password").send_keys(ADMIN[1], Keys.ENTER)
+    _until(browser, lambda: "library" in _one(browser, "#view tbody").text, "the project list")
+    assert browser.find_element(By.ID, "user").text == ADMIN[0]
+    assert browser.current_url.endswith("/harbor/projects")
+
+    _one(browser, "#logout").click()
+    _one(browser, "input[name=principal]")
+    _no_policy_violation(browser)
+
+
+def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, browser: WebDriver, tmp_path: Path,
+                                                             downloads: Path) -> None:
+    _log_in(browser, stack, ADMIN)
+    # Create the project from the list.
+    _one(browser, "[data-action=new-project]").click()
+    _fill_dialog(browser, {"project_name": "portal-journey"})
+    _until(browser, lambda: "portal-journey" in _one(browser, "#view tbody").text, "the new project listed")
+    project_id = _project_id(stack, "portal-journey")
+    _shot(browser, "projects")
+
+    # Push with skopeo; the repository appears, then its artifact, not scanned yet.
+    push(stack, tmp_path, alpine_318(), "portal-journey/alpine:3.18")
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories")
+    _one(browser, "a[href$='/repositories/alpine']").click()
+    _one(browser, "[data-scan=none]")
+
+    # Scan from the page: the severity bar shows the API's counts.
+    _one(browser, "[data-action=scan]").click()
+    bar = _one(browser, "[data-scan=Success]")
+    artifact = _api(stack, "GET", "/projects/portal-journey/repositories/alpine/artifacts/3.18?with_scan_overview=true"
+                    ).json()
+    summary = artifact["scan_overview"][SCAN_TYPE]["summary"]
+    assert int(bar.get_attribute("data-total")) == summary["total"] == len(ALPINE_318_FINDINGS)
+    drawn = {rect.get_attribute("data-severity") for rect in bar.find_elements(By.CSS_SELECTOR, "rect")}
+    assert drawn == {severity for severity, count in summary["summary"].items() if count}
+    _settled(browser)
+    _shot(browser, "repository-artifacts")
+
+    # The artifact: its vulnerabilities, filtered by package.
+    _one(browser, f"a[href$='/artifacts/{artifact['digest']}']").click()
+    rows = lambda: [r.text for r in _css(browser, "#vulnerabilities tbody tr")]  # noqa: E731
+    _until(browser, lambda: len(rows()) == len(ALPINE_318_FINDINGS), "every vulnerability listed")
+    _one(browser, "input[name=vulnerability-filter]").send_keys("musl")
+    musl = [f for f in ALPINE_318_FINDINGS if f[1] == "musl"]
+    _until(browser, lambda: len(rows()) == len(musl) and all("musl" in r for r in rows()), "only musl's")
+    _shot(browser, "artifact")
+
+    # Members: add a guest, then make them a developer.
+    _make_user(stack, "dana")
+    _open(browser, stack, f"/harbor/projects/{project_id}/members")
+    _one(browser, "[data-action=add-member]").click()
+    _fill_dialog(browser, {"username": "dana", "role_id": "3"})
+    role = _until(browser, lambda: next((s for s in _css(browser, "select[name=role]")
+                                         if s.get_attribute("aria-label") == "Role of dana"), None), "dana's role")
+    assert Select(role).first_selected_option.text == "Guest"
+    Select(role).select_by_value("2")
+    _until(browser, lambda: "dana is now Developer." in _one(browser, "#notice").text, "the change confirmed")
+    members = _api(stack, "GET", f"/projects/{project_id}/members?entityname=dana").json()
+    assert [m["role_id"] for m in members if m["entity_name"] == "dana"] == [2]
+    _shot(browser, "project-members")
+
+    # CVE export: choose the repository, export, follow the job in Events, download once.
+    _open(browser, stack, f"/harbor/projects/{project_id}/export-cve")
+    _one(browser, "input[name=repository][value=alpine]").click()
+    _one(browser, "form[aria-label='Export CVEs'] button[type=submit]").click()
+    download = _until(browser, lambda: next((entry.find_element(By.CSS_SELECTOR, "a.download") for entry in _css(
+        browser, "#events .event[data-status=Success]") if "portal-journey" in entry.text), None), "the job done")
+    execution_id = int(download.find_element(By.XPATH, "..").get_attribute("data-execution"))
+    _shot(browser, "events-panel")
+    download.click()
+    saved = downloads / f"scandata_export_{execution_id}.csv"
+    _until(browser, saved.exists, "the CSV downloaded")
+    gone = _one(browser, f"#events [data-execution='{execution_id}'][data-status=Downloaded]")
+    assert "the file is gone" in gone.text
+    assert _api(stack, "GET", f"/export/cve/download/{execution_id}").status_code == 404
+    assert execution_id not in [e["id"] for e in _api(stack, "GET", "/export/cve/executions").json()["items"]]
+    _shot(browser, "events-panel-downloaded")
+    assert _rows(saved.read_text()) == _rows(_export_by_api(stack, project_id, "alpine"))
+    assert len(_rows(saved.read_text())) == len(ALPINE_318_FINDINGS) + 1  # the header and one row per finding
+
+    # The push in the audit logs, found with the filters.
+    _open(browser, stack, "/harbor/logs")
+    _one(browser, "input[name=resource]").send_keys("portal-journey/alpine")
+    Select(_one(browser, "select[name=operation]")).select_by_value("create")
+    _one(browser, "form.filters button[type=submit]").click()
+    _until(browser, lambda: "portal-journey/alpine:3.18" in _one(browser, "#view tbody").text, "the push logged")
+    assert all("create" in row.text for row in _css(browser, "#view tbody tr"))
+    _shot(browser, "audit-logs")
+    _no_policy_violation(browser)
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _export_by_api(stack: Stack, project_id: int, repositories: str) -> str:
+    body = {"job_name": "by-api", "projects": [project_id], "repositories": repositories, "labels": []}
+    execution_id = _api(stack, "POST", "/export/cve", json=body, headers={"X-Scan-Data-Type": SCAN_TYPE}).json()["id"]
+    deadline = time.monotonic() + BOUND_SECONDS
+    while _api(stack, "GET", f"/export/cve/execution/{execution_id}").json()["status"] == "Running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    reply = _api(stack, "GET", f"/export/cve/download/{execution_id}")
+    assert reply.status_code == 200, reply.text
+    return reply.text
+
+
+def test_a_guest_sees_no_delete_and_a_delete_is_refused(stack: Stack, browser: WebDriver, tmp_path: Path) -> None:
+    guest = _make_user(stack, "gus")
+    assert _api(stack, "POST", "/projects", json={"project_name": "guarded"}).status_code == 201
+    project_id = _project_id(stack, "guarded")
+    assert _api(stack, "POST", f"/projects/{project_id}/members",
+                json={"role_id": 3, "member_user": {"username": "gus"}}).status_code == 201
+    push(stack, tmp_path, alpine_318(), "guarded/alpine:3.18")
+
+    _log_in(browser, stack, guest)
+    assert "guarded" in _one(browser, "#view tbody").text
+    assert not _css(browser, "[data-action=delete-project]")
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories")
+    assert "guarded/alpine" in _one(browser, "#view tbody").text
+    assert not _css(browser, "[data-action^=delete]")
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
+    _one(browser, "[data-action=copy-pull]")
+    assert not _css(browser, "[data-action^=delete]") and not _css(browser, "[data-action=scan]")
+    assert not _css(browser, "[data-action=add-tag]") and not _css(browser, "[data-action=edit-description]")
+    _shot(browser, "guest-repository")
+    _open(browser, stack, f"/harbor/projects/{project_id}/members")
+    assert "gus" in _one(browser, "#view tbody").text and not _css(browser, "select[name=role]")
+    assert not _css(browser, "#nav a[href='/harbor/users']")  # no administration
+
+    # The page's own session, with its CSRF token, asks for the delete anyway: refused, nothing deleted.
+    status = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/api/v2.0/users/current').then((reply) => fetch(
+          '/api/v2.0/projects/guarded/repositories/alpine/artifacts/3.18',
+          {method: 'DELETE', headers: {'X-Harbor-CSRF-Token': reply.headers.get('X-Harbor-CSRF-Token')}}))
+          .then((reply) => done(reply.status));""")
+    assert status == 403
+    assert _api(stack, "GET", "/projects/guarded/repositories/alpine/artifacts/3.18").status_code == 200
+
+
+def test_user_strings_are_shown_as_text(stack: Stack, browser: WebDriver, tmp_path: Path) -> None:
+    assert _api(stack, "POST", "/projects", json={"project_name": "strings"}).status_code == 201
+    project_id = _project_id(stack, "strings")
+    label = {"name": XSS[:120], "description": XSS, "color": "#ff0000", "scope": "p", "project_id": project_id}
+    assert _api(stack, "POST", "/labels", json=label).status_code == 201
+    push(stack, tmp_path, alpine_318(), "strings/alpine:3.18")
+    assert _api(stack, "PUT", "/projects/strings/repositories/alpine", json={"description": XSS}).status_code == 200
+
+    _log_in(browser, stack, ADMIN)
+    _open(browser, stack, f"/harbor/projects/{project_id}/labels")
+    cells = [cell.text for cell in _css(browser, "#view tbody td")]
+    assert XSS[:120] in cells and XSS in cells
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
+    assert _one(browser, "[data-field=description]").text == XSS
+    _shot(browser, "strings-as-text")
+    assert browser.execute_script("return window.__xss") is None
+    assert not _css(browser, "#view img") and not _css(browser, "#view script")
+    _no_policy_violation(browser)
+
+
+def _dialog_button(browser: WebDriver, label: str) -> WebElement:
+    buttons = lambda: _css(browser, "dialog[open] button")  # noqa: E731
+    return _until(browser, lambda: next((b for b in buttons() if b.text == label), None), label)
+
+
+def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_path: Path) -> None:
+    assert _api(stack, "POST", "/projects", json={"project_name": "portal-actions"}).status_code == 201
+    project_id = _project_id(stack, "portal-actions")
+    push(stack, tmp_path, alpine_318(), "portal-actions/alpine:3.18")
+    artifact_path = "/projects/portal-actions/repositories/alpine/artifacts/3.18"
+    _log_in(browser, stack, ADMIN)
+
+    # A project label, then attached to the artifact from the artifact list, with a new tag.
+    _open(browser, stack, f"/harbor/projects/{project_id}/labels")
+    _one(browser, "[data-action=new-label]").click()
+    _fill_dialog(browser, {"name": "reviewed", "description": "checked by QA"})
+    _until(browser, lambda: "reviewed" in _one(browser, "#view tbody").text, "the label listed")
+    label_id = _api(stack, "GET", f"/labels?scope=p&project_id={project_id}").json()[0]["id"]
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
+    _one(browser, "[data-action=labels]").click()
+    _one(browser, f"dialog[open] input[name=label-{label_id}]").click()
+    _dialog_button(browser, "Save").click()
+    _until(browser, lambda: "reviewed" in _one(browser, "#view tbody .label").text, "the label on the artifact")
+    _one(browser, "[data-action=add-tag]").click()
+    _fill_dialog(browser, {"name": "stable"})
+    _until(browser, lambda: "stable" in _one(browser, "#view tbody").text, "the new tag")
+    artifact = _api(stack, "GET", f"{artifact_path}?with_label=true").json()
+    assert [label["name"] for label in artifact["labels"]] == ["reviewed"]
+    assert sorted(tag["name"] for tag in artifact["tags"]) == ["3.18", "stable"]
+
+    # The description, then the tag deleted from the artifact's page.
+    _one(browser, "[data-action=edit-description]").click()
+    _fill_dialog(browser, {"description": "Alpine, as shipped"})
+    _until(browser, lambda: _one(browser, "[data-field=description]").text == "Alpine, as shipped", "the description")
+    _one(browser, f"a[href$='/artifacts/{artifact['digest']}']").click()
+    _until(browser, lambda: len(_css(browser, "[data-action=delete-tag]")) == 2, "both tags")
+    next(row for row in _css(browser, "#view tbody tr") if row.text.startswith("stable")).find_element(
+        By.CSS_SELECTOR, "[data-action=delete-tag]").click()
+    _dialog_button(browser, "Delete").click()
+    _until(browser, lambda: len(_css(browser, "[data-action=delete-tag]")) == 1, "the tag gone")
+    assert [tag["name"] for tag in _api(stack, "GET", artifact_path).json()["tags"]] == ["3.18"]
+
+    # Configuration: scan on push.
+    _open(browser, stack, f"/harbor/projects/{project_id}/configs")
+    _one(browser, "input[name=auto_scan]").click()
+    _one(browser, "form.config button[type=submit]").click()
+    _until(browser, lambda: "Configuration saved." in _one(browser, "#notice").text, "saved")
+    assert _api(stack, "GET", f"/projects/{project_id}").json()["metadata"]["auto_scan"] == "true"
+
+    # A robot account: its secret is shown once, and works.
+    _open(browser, stack, f"/harbor/projects/{project_id}/robot-account")
+    _one(browser, "[data-action=new-robot]").click()
+    _fill_dialog(browser, {"name": "ci"})
+    secret = _one(browser, "dialog[open] input[name=robot-secret]").get_attribute("value")
+    robot = _one(browser, "dialog[open] [data-field=robot-name]").text
+    assert robot == "robot$portal-actions+ci" and secret
+    token = requests.get(f"{stack.url}/service/token", auth=(robot, secret), timeout=30,
+                         params={"service": "harbor-registry", "scope": "repository:portal-actions/alpine:pull"})
+    assert token.status_code == 200, token.text
+    _shot(browser, "robot-secret-once")
+    _dialog_button(browser, "Done").click()
+    _until(browser, lambda: robot in _one(browser, "#view tbody").text, "the robot listed")
+    assert secret not in browser.page_source
+
+    # Garbage collection run from its page, followed to its end in the history.
+    _open(browser, stack, "/harbor/clearing-job/gc")
+    _one(browser, "[data-action=run-now]").click()
+    _until(browser, lambda: "Success" in "".join(body.text for body in _css(browser, "#view tbody")), "a finished GC")
+    assert _api(stack, "GET", "/system/gc").json()[0]["job_status"] == "Success"
+    _shot(browser, "admin-gc-history")
+    _no_policy_violation(browser)
+
+
+SCREENS = {
+    "project-summary": "/harbor/projects/1/summary", "project-repositories": "/harbor/projects/1/repositories",
+    "project-labels": "/harbor/projects/1/labels", "project-robots": "/harbor/projects/1/robot-account",
+    "project-scanner": "/harbor/projects/1/scanner", "project-logs": "/harbor/projects/1/logs",
+    "project-configuration": "/harbor/projects/1/configs", "project-cve-export": "/harbor/projects/1/export-cve",
+    "admin-users": "/harbor/users", "admin-robots": "/harbor/robot-accounts", "admin-registries": "/harbor/registries",
+    "admin-replications": "/harbor/replications", "admin-labels": "/harbor/labels",
+    "admin-scanners": "/harbor/interrogation-services/scanners",
+    "admin-scan-all": "/harbor/interrogation-services/vulnerability", "admin-gc": "/harbor/clearing-job/gc",
+    "admin-log-rotation": "/harbor/clearing-job/audit-log-purge", "admin-configuration": "/harbor/configs",
+}
+
+
+def test_every_screen_draws_without_error_on_a_laptop_and_a_phone(stack: Stack, browser: WebDriver) -> None:
+    _log_in(browser, stack, ADMIN)
+    for name, path in SCREENS.items():
+        _open(browser, stack, path)
+        errors = [e.text for e in _css(browser, "#view [role=alert]") if e.text]
+        assert not errors, (path, errors)
+        _shot(browser, name)
+    browser.set_window_size(390, 844)  # a phone
+    try:
+        for name, path in (("phone-projects", "/harbor/projects"), ("phone-summary", "/harbor/projects/1/summary")):
+            _open(browser, stack, path)
+            # Nothing wider than the screen: wide tables scroll inside their own box.
+            assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), path
+            _shot(browser, name)
+    finally:
+        browser.set_window_size(1280, 1000)
+    _no_policy_violation(browser)

@@ -139,3 +139,30 @@ def test_unknown_paths_and_methods(client: Client) -> None:
     assert api(client, "GET", "/nothing").error_codes == ["NOT_FOUND"]
     assert api(client, "PATCH", "/users").status == 405
     assert api(client, "POST", "/users", headers={}, body=None).status in (400, 401, 403)
+
+
+def test_current_permissions_follow_the_role_in_a_project(client: Client) -> None:
+    user_id = _create_alice(client)
+    alice = ("alice", "Alice12345")
+    assert api(client, "POST", "/projects", {"project_name": "team", "metadata": {"public": "false"}}).status == 201
+    project_id = api(client, "GET", "/projects/team", headers={"X-Is-Resource-Name": "true"}).json()["project_id"]
+    assert api(client, "GET", f"/users/current/permissions?scope=/project/{project_id}", auth=alice).status == 403
+    guest = {"role_id": 3, "member_user": {"user_id": user_id}}
+    assert api(client, "POST", f"/projects/{project_id}/members", guest).status == 201
+
+    held = api(client, "GET", f"/users/current/permissions?scope=/project/{project_id}&relative=true",
+               auth=alice).json()
+    pairs = {(p["resource"], p["action"]) for p in held}
+    assert ("repository", "pull") in pairs and ("member", "list") in pairs
+    assert ("repository", "delete") not in pairs and ("artifact", "delete") not in pairs
+    absolute = api(client, "GET", f"/users/current/permissions?scope=/project/{project_id}", auth=alice).json()
+    assert {p["resource"] for p in absolute} >= {f"/project/{project_id}/repository"}
+    admin = api(client, "GET", f"/users/current/permissions?scope=/project/{project_id}&relative=true").json()
+    assert {"resource": "repository", "action": "delete"} in admin
+
+    system = api(client, "GET", "/users/current/permissions?relative=true", auth=alice).json()
+    assert system == [{"resource": "project", "action": "create"}]
+    assert {"resource": "garbage-collection", "action": "create"} in api(
+        client, "GET", "/users/current/permissions?relative=true").json()
+    assert api(client, "GET", "/users/current/permissions", auth=None).status == 401
+    assert api(client, "GET", "/users/current/permissions?scope=/elsewhere", auth=alice).status == 400

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib import inputs
+from chalicelib import configurations, inputs
 from chalicelib.auth import users
+from chalicelib.auth.access import project_permissions
 from chalicelib.auth.passwords import meeting_policy
 from chalicelib.errors import DomainError, harbor_error
-from chalicelib.handlers.harbor.context import ApiContext, respond
+from chalicelib.handlers.harbor.context import ApiContext, bool_param, respond
 from chalicelib.handlers.harbor.paging import list_headers, page_of, query_of, window
 from chalicelib.handlers.http import HttpResponse
 
@@ -78,6 +79,34 @@ def current_user(ctx: ApiContext) -> HttpResponse:
     return respond(200, user_json(user))
 
 
+# What a system admin may do outside projects, in Harbor's resource names (rbac/const.go).
+_SYSTEM_RESOURCES = ("audit-log", "catalog", "configuration", "garbage-collection", "label", "ldap-user",
+                     "project", "purge-audit", "registry", "replication", "replication-policy", "robot",
+                     "scan-all", "scanner", "user")
+
+
+def current_permissions(ctx: ApiContext) -> HttpResponse:
+    """What the caller may do in a scope (`/project/<id>`, or the system when absent): the portal shows only
+    the actions these allow, and the service layer still checks each call."""
+    ctx.require_authenticated()
+    scope = (ctx.request.param("scope") or "").rstrip("/")
+    relative = bool_param(ctx.request, "relative") is True
+    if scope.startswith("/project/"):
+        project = ctx.project(scope.removeprefix("/project/"), ("project", "read"))
+        held = sorted(project_permissions(ctx.principal, project))
+    elif scope == "":
+        scope = "/system"
+        if ctx.principal.sysadmin:
+            held = [(resource, action) for resource in _SYSTEM_RESOURCES for action in ("create", "read", "list",
+                                                                                       "update", "delete")]
+        else:
+            held = [] if configurations.only_admins_create_projects() else [("project", "create")]
+    else:
+        raise harbor_error("BAD_REQUEST", f"unsupported scope {scope[:40]}")
+    return respond(200, [{"resource": resource if relative else f"{scope}/{resource}", "action": action}
+                         for resource, action in held])
+
+
 def _target(ctx: ApiContext, user_id: str, *, self_allowed: bool) -> users.User:
     ctx.require_authenticated()
     is_self = str(ctx.principal.user_id) == user_id
@@ -124,7 +153,8 @@ def set_sysadmin(ctx: ApiContext, user_id: str) -> HttpResponse:
 
 ROUTES = [
     ("GET", "/users", list_users), ("POST", "/users", create_user),
-    ("GET", "/users/current", current_user), ("GET", "/users/search", search_users),
+    ("GET", "/users/current", current_user),
+    ("GET", "/users/current/permissions", current_permissions), ("GET", "/users/search", search_users),
     ("GET", "/users/{user_id}", get_user), ("PUT", "/users/{user_id}", update_profile),
     ("DELETE", "/users/{user_id}", delete_user), ("PUT", "/users/{user_id}/password", change_password),
     ("PUT", "/users/{user_id}/sysadmin", set_sysadmin),
