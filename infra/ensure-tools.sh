@@ -3,7 +3,8 @@
 #   python: venv support for the project's .venv
 #   run:    what `make run` starts besides Python (redis-server, the cache)
 #   test:   that, and the real clients the end-to-end tests and benchmarks drive (skopeo, docker-registry,
-#           and Debian's chromium with its driver for the portal's browser tests)
+#           and, for the portal's browser tests, Debian's chromium with its driver and Firefox ESR, which
+#           the tests drive over WebDriver BiDi without a driver)
 set -euo pipefail
 
 missing=()
@@ -20,6 +21,7 @@ case "${1:-}" in
     command -v docker-registry >/dev/null || missing+=(docker-registry)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    command -v firefox-esr >/dev/null || missing+=(firefox-esr)
     ;;
   *) echo "usage: $0 python|run|test" >&2; exit 2 ;;
 esac

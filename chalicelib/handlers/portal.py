@@ -5,6 +5,7 @@ no framing."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -24,26 +25,30 @@ SECURITY_HEADERS = {
 
 
 @cache
-def _files() -> dict[str, tuple[str, str]]:
-    """name -> (content type, text): what the directory holds, read once per instance. Only these names
-    are ever served, so no path from a request reaches the file system."""
-    return {path.name: (_TYPES[path.suffix], path.read_text()) for path in FILES.iterdir()
-            if path.suffix in _TYPES}
+def _files() -> dict[str, tuple[str, str, str]]:
+    """name -> (content type, text, ETag): what the directory holds, read once per instance. Only these
+    names are ever served, so no path from a request reaches the file system."""
+    return {path.name: (_TYPES[path.suffix], text, f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"')
+            for path in FILES.iterdir() if path.suffix in _TYPES for text in [path.read_text()]}
 
 
-def _file(name: str, cache_control: str) -> HttpResponse:
+def _file(request: HttpRequest, name: str) -> HttpResponse:
+    """The file, revalidated on each use (`no-cache`: a new deployment is seen at once); a browser that
+    holds the current version gets a bodiless 304."""
     found = _files().get(name)
     if found is None:
         return HttpResponse(404, {"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS}, "not found")
-    content_type, text = found
-    return HttpResponse(200, {"Content-Type": content_type, "Cache-Control": cache_control, **SECURITY_HEADERS},
-                        text)
+    content_type, text, etag = found
+    headers = {"Cache-Control": "no-cache", "ETag": etag, **SECURITY_HEADERS}
+    if etag in (request.header("if-none-match") or "").replace("W/", "").split(", "):
+        return HttpResponse(304, headers, "")
+    return HttpResponse(200, {"Content-Type": content_type, **headers}, text)
 
 
 def page(request: HttpRequest) -> HttpResponse:
     """The page every screen starts from (it asks the API who is logged in)."""
-    return _file("index.html", "no-cache")
+    return _file(request, "index.html")
 
 
 def static(request: HttpRequest) -> HttpResponse:
-    return _file(request.path, "no-cache")
+    return _file(request, request.path)

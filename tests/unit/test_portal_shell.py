@@ -29,6 +29,12 @@ def test_the_script_and_styles_are_served_and_nothing_else(client: Client) -> No
     assert script.status == styles.status == 200
     assert script.header("Content-Type") == "text/javascript; charset=utf-8"
     assert styles.header("Content-Type") == "text/css; charset=utf-8"
+    for module in re.findall(r'from "\./([a-z]+\.js)"', script.body.decode()):  # what app.js imports
+        assert client.request("GET", f"/static/{module}", auth=None).status == 200, module
+    etag = script.header("ETag") or ""
+    assert script.header("Cache-Control") == "no-cache" and etag
+    again = client.request("GET", "/static/app.js", auth=None, headers={"If-None-Match": etag})
+    assert again.status == 304 and again.body == b"" and again.header("ETag") == etag
     for path in ("/static/missing.js", "/static/..%2Fhandlers%2Fportal.py", "/static/%2e%2e/app.py"):
         assert client.request("GET", path, auth=None).status == 404, path
 
