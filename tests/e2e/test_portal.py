@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.e2e.conftest import push
+from tests.support.distribution import HttpClient
+from tests.support.images import OCI_INDEX, OCI_MANIFEST, make_image
+from tests.support.oci import push_cosign_signature, push_image
 from tests.support.stack import ADMIN, Stack
 from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318
 
@@ -319,7 +323,24 @@ def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_pa
     project_id = _project_id(stack, "portal-actions")
     push(stack, tmp_path, alpine_318(), "portal-actions/alpine:3.18")
     artifact_path = "/projects/portal-actions/repositories/alpine/artifacts/3.18"
+    registry = HttpClient(stack.url, ADMIN)
+    push_cosign_signature(registry, "portal-actions/alpine", alpine_318())
+    platforms = {"amd64": make_image("portal-amd64"), "arm64": make_image("portal-arm64")}
+    for image in platforms.values():
+        assert push_image(registry, "portal-actions/multi", image.digest, image).status == 201
+    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": image.digest, "size": len(image.manifest),
+         "platform": {"os": "linux", "architecture": architecture}} for architecture, image in platforms.items()]})
+    assert registry.request("PUT", "/v2/portal-actions/multi/manifests/latest", body=index.encode(),
+                            headers={"Content-Type": OCI_INDEX}).status == 201
     _log_in(browser, stack, ADMIN)
+
+    # An index shows its platforms; a signed image its signature, also among its accessories.
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories/multi")
+    _until(browser, lambda: "Index: linux/amd64, linux/arm64" in _one(browser, "#view tbody").text, "the platforms")
+    _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
+    row = _until(browser, lambda: _one(browser, "#view tbody tr").text, "the artifact")
+    assert "Signed" in row and "Unsigned" not in row and "Accessories: signature.cosign" in row
 
     # A project label, then attached to the artifact from the artifact list, with a new tag.
     _open(browser, stack, f"/harbor/projects/{project_id}/labels")
