@@ -216,7 +216,7 @@ function secretDialog(name, secret) {
     extra: [h("p", { "data-field": "robot-name" }, name), field, button("Copy secret", () => copyText(secret), { name: "copy-secret" })] });
 }
 
-const ACCESS = [["pull", "repository"], ["push", "repository"], ["delete", "artifact"], ["read", "helm-chart"]];
+const ACCESS = [["pull", "repository"], ["push", "repository"], ["delete", "artifact"]];
 
 function robotsTab({ project, can }) {
   const fields = [["name", "Name", { required: true }], ["description", "Description"],
