@@ -2,7 +2,7 @@
 // scan all, garbage collection, log rotation and configuration, on the same API as any client.
 
 import { api, get } from "./api.js";
-import { act, button, confirmDialog, dialog, h, region, table, tabs, time } from "./dom.js";
+import { act, button, confirmDialog, dialog, facts, h, region, table, tabs, time } from "./dom.js";
 import { labelEditor, robotTable } from "./projects.js";
 
 const yes = () => true;
@@ -64,9 +64,9 @@ export function registriesScreen() {
 }
 
 export function replicationsScreen() {
-  const [executions, reloadExecutions] = region("executions", async () => {
+  const [executions, reloadExecutions] = region("executions", async (again) => {
     const found = await get("/replication/executions?page_size=15");
-    if (found.some((e) => e.status === "InProgress")) setTimeout(() => executions.isConnected && reloadExecutions(), 2000);
+    again(found.some((e) => e.status === "InProgress"));
     return table(["ID", "Policy", "Status", "Trigger", "Start Time", "Succeeded / Total"], found.map((e) => [
       String(e.id), String(e.policy_id), e.status, e.trigger, time(e.start_time), `${e.succeed} / ${e.total}`]), "No execution yet.");
   });
@@ -124,9 +124,9 @@ function scheduleForm(path, saved, parameterFields, toParameters, afterRun) {
 }
 
 function jobHistory(path, what) {
-  const [list, reload] = region(what, async () => {
+  const [list, reload] = region(what, async (again) => {
     const runs = await get(`${path}?page_size=10`);
-    if (runs.some((r) => ["Running", "Pending"].includes(r.job_status))) setTimeout(() => list.isConnected && reload(), 2000);
+    again(runs.some((r) => ["Running", "Pending"].includes(r.job_status)));
     return table(["Job ID", "Trigger", "Dry Run", "Status", "Creation Time", "Update Time", "Logs"], runs.map((run) => [
       String(run.id), run.job_kind, parametersOf(run).dry_run ? "Yes" : "No", run.job_status,
       time(run.creation_time), time(run.update_time), h("a", { href: `/api/v2.0${path}/${run.id}/log`, target: "_blank" }, "Log")]),
@@ -196,12 +196,12 @@ export function scannersScreen() {
 
 export async function scanAllScreen() {
   const current = await schedule("/system/scanAll");
-  const [metrics, reload] = region("scan metrics", async () => {
+  const [metrics, reload] = region("scan metrics", async (again) => {
     const found = await get("/scans/all/metrics");
-    if (found.ongoing) setTimeout(() => metrics.isConnected && reload(), 2000);
+    again(found.ongoing);
     const counts = Object.entries(found.metrics || {}).map(([status, count]) => `${count} ${status}`).join(", ");
-    return h("dl", { class: "facts" }, [["Total", found.total], ["Completed", found.completed], ["By status", counts || "—"],
-      ["Running", found.ongoing ? "Yes" : "No"], ["Trigger", found.trigger || "—"]].flatMap(([t, v]) => [h("dt", {}, t), h("dd", {}, String(v))]));
+    return facts([["Total", found.total], ["Completed", found.completed], ["By status", counts || "—"],
+      ["Running", found.ongoing ? "Yes" : "No"], ["Trigger", found.trigger || "—"]]);
   });
   const form = scheduleForm("/system/scanAll", current, "", () => undefined, reload);
   const scanNow = form.querySelector("[data-action=run-now]");

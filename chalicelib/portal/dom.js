@@ -31,15 +31,19 @@ export function button(label, onclick, { kind = "", disabled = false, name = "" 
 export const loading = (what) => h("p", { class: "status", role: "status" }, `Loading ${what}…`);
 export const failed = (what, error) => h("p", { class: "error", role: "alert" }, `${what} could not be loaded: ${error.message}`);
 
+const FOLLOW_MS = 2000;
+
 // A region filled by `load`, with its loading and error states; returns the region and a reload. A reload
 // keeps what is shown until the new content is there (no flicker while a scan or a job is followed).
+// `load(again)`: again(true) reads the region once more shortly, while it is on screen (a running job).
 export function region(what, load) {
   const node = h("div", { class: "region" });
+  const again = (running) => running && setTimeout(() => node.isConnected && reload(), FOLLOW_MS);
   const reload = async () => {
     if (!node.childElementCount || node.querySelector("[role=alert]")) node.replaceChildren(loading(what));
     node.setAttribute("aria-busy", "true");
     try {
-      node.replaceChildren(...[await load(reload)].flat());
+      node.replaceChildren(...[await load(again)].flat());
     } catch (error) {
       node.replaceChildren(failed(what, error), button("Retry", reload));
     }
@@ -48,6 +52,20 @@ export function region(what, load) {
   reload();
   return [node, reload];
 }
+
+// Previous and next over a list of `total` items, `size` a page; `position.page` is the page shown.
+export function pager(position, total, size, reload) {
+  const pages = Math.max(1, Math.ceil((total || 0) / size));
+  const go = (step) => () => {
+    position.page += step;
+    reload();
+  };
+  return h("div", { class: "pager" }, h("span", {}, `${total || 0} items · page ${position.page} of ${pages}`),
+    button("Previous", go(-1), { disabled: position.page <= 1 }), button("Next", go(1), { disabled: position.page >= pages }));
+}
+
+export const facts = (rows) => h("dl", { class: "facts" },
+  rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value ?? ""))]));
 
 export function table(columns, rows, empty = "Nothing here yet.") {
   if (!rows.length) return h("p", { class: "empty" }, empty);

@@ -54,7 +54,6 @@ export async function exportTab({ project }) {
 
 // The events panel: the caller's export jobs, newest first, refreshed while one is running.
 let panel = null;
-let refresh = null;
 
 export function openEvents() {
   if (!panel) {
@@ -62,11 +61,9 @@ export function openEvents() {
     document.body.append(panel);
   }
   panel.hidden = false;
-  const [list, reload] = region("events", async () => {
-    clearTimeout(refresh);
+  const [list, reload] = region("events", async (again) => {
     const { items } = await get("/export/cve/executions");
-    const running = items.some((e) => e.status === "Running" || e.status === "Pending" || e.status === "InProgress");
-    if (running) refresh = setTimeout(() => panel && !panel.hidden && reload(), 2000);
+    again(!panel.hidden && items.some((e) => e.status === "Running"));
     const gone = downloaded();
     const taken = new Set(gone.map((e) => e.id));
     return [

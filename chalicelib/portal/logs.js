@@ -2,7 +2,7 @@
 // (/projects/{name}/logs), with Harbor's filters (q: operation, resource, resource type, user, time range).
 
 import { get } from "./api.js";
-import { button, h, region, table, time } from "./dom.js";
+import { h, pager, region, table, time } from "./dom.js";
 
 const OPERATIONS = [["", "All operations"], ["create", "Create"], ["delete", "Delete"], ["pull", "Pull"]];
 const TYPES = [["", "All resources"], ["artifact", "Artifact"], ["tag", "Tag"], ["project", "Project"], ["repository", "Repository"]];
@@ -20,7 +20,7 @@ export function logTable(path) {
     h("label", {}, "From", h("input", { name: "from", type: "datetime-local" })),
     h("label", {}, "To", h("input", { name: "to", type: "datetime-local" })),
     h("button", { type: "submit", class: "primary" }, "Search"));
-  let page = 1;
+  const position = { page: 1 };
   const query = () => {
     const value = (name) => form.elements[name].value.trim();
     const terms = [];
@@ -34,17 +34,14 @@ export function logTable(path) {
     return terms.length ? `&q=${encodeURIComponent(terms.join(","))}` : "";
   };
   const [list, reload] = region("logs", async () => {
-    const records = await get(`${path}?page=${page}&page_size=${PAGE}${query()}`);
-    const pages = Math.max(1, Math.ceil((records.total || 0) / PAGE));
+    const records = await get(`${path}?page=${position.page}&page_size=${PAGE}${query()}`);
     return [table(["Username", "Resource", "Resource Type", "Operation", "Timestamp"], records.map((r) =>
       [r.username, r.resource, r.resource_type, r.operation, time(r.op_time)]), "No log matches."),
-    h("div", { class: "pager" }, h("span", {}, `${records.total || 0} items · page ${page} of ${pages}`),
-      button("Previous", () => { page -= 1; reload(); }, { disabled: page <= 1 }),
-      button("Next", () => { page += 1; reload(); }, { disabled: page >= pages }))];
+    pager(position, records.total, PAGE, reload)];
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    page = 1;
+    position.page = 1;
     reload();
   });
   return h("div", {}, form, list);

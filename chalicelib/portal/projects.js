@@ -4,7 +4,7 @@
 
 import { api, get, permissions, repoPath, shortName } from "./api.js";
 import { countsOf, overviewOf, SEVERITIES, barChart, severityChart } from "./charts.js";
-import { act, button, confirmDialog, copyText, dialog, h, link, region, table, tabs, time } from "./dom.js";
+import { act, button, confirmDialog, copyText, dialog, facts, h, link, region, table, tabs, time } from "./dom.js";
 import { exportTab } from "./exports.js";
 import { logTable } from "./logs.js";
 
@@ -64,7 +64,7 @@ export async function projectScreen(session, projectId, tab) {
 }
 
 function summaryTab({ project }) {
-  const [facts] = region("the summary", async () => {
+  const [details] = region("the summary", async () => {
     const summary = await get(`/projects/${project.project_id}/summary`);
     const rows = [["Access level", project.metadata.public === "true" ? "Public" : "Private"],
       ["Repositories", summary.repo_count], ["Owner", project.owner_name], ["Created", time(project.creation_time)]];
@@ -72,10 +72,10 @@ function summaryTab({ project }) {
       rows.push(["Members", ROLES.map(([id, name]) => `${summary[{ 1: "project_admin_count", 4: "maintainer_count",
         2: "developer_count", 3: "guest_count", 5: "limited_guest_count" }[id]]} ${name}`).join(", ")]);
     }
-    return h("dl", { class: "facts" }, rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, String(value))]));
+    return facts(rows);
   });
   const [chart] = region("the vulnerability summary", () => vulnerabilitySummary(project));
-  return h("div", { class: "summary" }, facts, h("h2", {}, "Vulnerabilities"), chart);
+  return h("div", { class: "summary" }, details, h("h2", {}, "Vulnerabilities"), chart);
 }
 
 // Counts by severity over the project's scanned artifacts and the most affected images, from the
@@ -236,9 +236,8 @@ function scannerTab({ project, can }) {
       if (error.status === 404) return null;
       throw error;
     });
-    const facts = scanner ? h("dl", { class: "facts" }, [["Name", scanner.name], ["Endpoint", scanner.url],
-      ["Health", scanner.health || ""], ["Vendor", scanner.vendor || ""], ["Version", scanner.version || ""]]
-      .flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : h("p", { class: "empty" }, "No scanner is set.");
+    const shown = scanner ? facts([["Name", scanner.name], ["Endpoint", scanner.url], ["Health", scanner.health],
+      ["Vendor", scanner.vendor], ["Version", scanner.version]]) : h("p", { class: "empty" }, "No scanner is set.");
     const change = can("scanner:create") ? button("Select Scanner", async () => {
       const candidates = await get(`/projects/${project.project_id}/scanner/candidates?page_size=100`);
       dialog("Select Scanner", [["uuid", "Scanner", { options: candidates.map((c) => [c.uuid, `${c.name}${c.is_default ? " (default)" : ""}`]),
@@ -247,7 +246,7 @@ function scannerTab({ project, can }) {
         reload();
       });
     }, { name: "select-scanner" }) : "";
-    return [facts, change];
+    return [shown, change];
   });
   return view;
 }

@@ -4,7 +4,7 @@
 
 import { api, get, permissions, repoPath } from "./api.js";
 import { overviewOf, severityBar, SEVERITIES } from "./charts.js";
-import { act, button, confirmDialog, copyText, dialog, h, link, region, size, table, time } from "./dom.js";
+import { act, button, confirmDialog, copyText, dialog, facts, h, link, pager, region, size, table, time } from "./dom.js";
 import { labelChip } from "./projects.js";
 
 const PAGE = 15;
@@ -42,17 +42,13 @@ function descriptionEditor(base, can) {
 
 export async function repositoryScreen(projectId, repository) {
   const { project, base, can, full } = await context(projectId, repository);
-  let page = 1;
-  const [list, reload] = region("artifacts", async () => {
-    const artifacts = await get(`${base}/artifacts?page=${page}&page_size=${PAGE}&${DETAIL}`);
-    if (artifacts.some((a) => busy(overviewOf(a)))) setTimeout(() => list.isConnected && reload(), 2000);
-    const pages = Math.max(1, Math.ceil((artifacts.total || 0) / PAGE));
+  const position = { page: 1 };
+  const [list, reload] = region("artifacts", async (again) => {
+    const artifacts = await get(`${base}/artifacts?page=${position.page}&page_size=${PAGE}&${DETAIL}`);
+    again(artifacts.some((a) => busy(overviewOf(a))));
     const rows = artifacts.map((artifact) => artifactRow(project, repository, base, full, artifact, can, reload));
     return [table(["Artifact", "Tags", "Size", "Vulnerabilities", "Signed", "Labels", "Push Time", "Pull Time", "Actions"], rows,
-      "No artifact in this repository."),
-    h("div", { class: "pager" }, h("span", {}, `${artifacts.total || 0} items · page ${page} of ${pages}`),
-      button("Previous", () => { page -= 1; reload(); }, { disabled: page <= 1 }),
-      button("Next", () => { page += 1; reload(); }, { disabled: page >= pages }))];
+      "No artifact in this repository."), pager(position, artifacts.total, PAGE, reload)];
   });
   return [crumbs(project, repository), h("h1", {}, full), descriptionEditor(base, can), h("h2", {}, "Artifacts"), list];
 }
@@ -106,15 +102,15 @@ async function labelsDialog(project, at, artifact, reload) {
 export async function artifactScreen(projectId, repository, digest) {
   const { project, base, can, full } = await context(projectId, repository);
   const at = `${base}/artifacts/${digest}`;
-  const [facts, reload] = region("the artifact", async () => {
+  const [details, reload] = region("the artifact", async () => {
     const artifact = await get(`${at}?${DETAIL}`);
     const tags = table(["Tag", "Pushed", "Pulled", ""], (artifact.tags || []).map((tag) => [tag.name, time(tag.push_time), time(tag.pull_time),
       can("tag:delete") ? button("Delete tag", () => confirmDialog("Delete tag", `Delete the tag ${tag.name}?`,
         () => act(`Tag ${tag.name} deleted.`, () => api("DELETE", `${at}/tags/${encodeURIComponent(tag.name)}`), reload)),
       { kind: "danger", name: "delete-tag" }) : ""]), "No tag.");
-    return [h("dl", { class: "facts" }, [["Digest", artifact.digest], ["Type", artifact.type], ["Media type", artifact.manifest_media_type],
+    return [facts([["Digest", artifact.digest], ["Type", artifact.type], ["Media type", artifact.manifest_media_type],
       ["Size", size(artifact.size)], ["Pushed", time(artifact.push_time)], ["Pulled", time(artifact.pull_time)],
-      ["Pull command", pullCommand(full, artifact)]].flatMap(([t, v]) => [h("dt", {}, t), h("dd", {}, v)])),
+      ["Pull command", pullCommand(full, artifact)]]),
     h("div", { class: "toolbar" }, severityBar(overviewOf(artifact)), (artifact.labels || []).map(labelChip)),
     h("h2", {}, "Tags"), tags,
     h("h2", {}, "Referrers and accessories"), referrers(project, repository, artifact)];
@@ -124,7 +120,7 @@ export async function artifactScreen(projectId, repository, digest) {
     const steps = await get(`${at}/additions/build_history`).catch((e) => (e.status === 404 ? [] : Promise.reject(e)));
     return table(["Created", "Command"], steps.map((step) => [time(step.created), h("code", {}, step.created_by || "")]), "No build history.");
   });
-  return [crumbs(project, repository, digest), h("h1", {}, `${full}@${digest.slice(0, 19)}`), facts,
+  return [crumbs(project, repository, digest), h("h1", {}, `${full}@${digest.slice(0, 19)}`), details,
     h("section", { id: "vulnerabilities" }, h("h2", {}, "Vulnerabilities"), vulnerabilities),
     h("section", { id: "build-history" }, h("h2", {}, "Build History"), history)];
 }

@@ -199,6 +199,17 @@ def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, brows
     _until(browser, lambda: len(rows()) == len(musl) and all("musl" in r for r in rows()), "only musl's")
     _shot(browser, "artifact")
 
+    # The project's summary draws the same counts, and the image among the most affected.
+    _open(browser, stack, f"/harbor/projects/{project_id}/summary")
+    charts = _until(browser, lambda: browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('svg.chart')].map((chart) => ["
+        "chart.getAttribute('aria-label'), [...chart.querySelectorAll('rect title')].map((t) => t.textContent)]))"),
+        "the charts")
+    assert charts["Vulnerabilities by severity"] == [f"{name}: {summary['summary'].get(name, 0)}" for name in
+                                                     ("Critical", "High", "Medium", "Low", "Unknown", "None")]
+    assert charts["Most affected images (vulnerabilities)"] == [f"alpine:3.18: {summary['total']}"]
+    _shot(browser, "project-summary-chart")
+
     # Members: add a guest, then make them a developer.
     _make_user(stack, "dana")
     _open(browser, stack, f"/harbor/projects/{project_id}/members")
