@@ -129,7 +129,7 @@ function jobHistory(path, what) {
     again(runs.some((r) => ["Running", "Pending"].includes(r.job_status)));
     return table(["Job ID", "Trigger", "Dry Run", "Status", "Creation Time", "Update Time", "Logs"], runs.map((run) => [
       String(run.id), run.job_kind, parametersOf(run).dry_run ? "Yes" : "No", run.job_status,
-      time(run.creation_time), time(run.update_time), h("a", { href: `/api/v2.0${path}/${run.id}/log`, target: "_blank" }, "Log")]),
+      time(run.creation_time), time(run.update_time), h("a", { href: `/api/v2.0${path}/${run.id}/log`, target: "_blank", rel: "noopener" }, "Log")]),
     "No run yet.");
   });
   return [h("div", {}, h("div", { class: "toolbar" }, button("Refresh", reload)), list), reload];

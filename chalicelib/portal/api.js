@@ -3,6 +3,9 @@
 
 let csrfToken = "";
 
+// Sent to the window when the API no longer knows the session (it expired or was ended elsewhere).
+export const SESSION_ENDED = "harbor-session-ended";
+
 export class ApiError extends Error {
   constructor(status, message) {
     super(message);
@@ -40,6 +43,7 @@ async function failure(reply) {
 // The API's answer under /api/v2.0: JSON (or null when empty), `total` from X-Total-Count for lists.
 export async function api(method, path, options = {}) {
   const reply = await call(method, `/api/v2.0${path}`, options);
+  if (reply.status === 401) dispatchEvent(new Event(SESSION_ENDED));
   if (!reply.ok) throw await failure(reply);
   const text = await reply.text();
   const data = text ? JSON.parse(text) : null;

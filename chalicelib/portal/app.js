@@ -6,7 +6,7 @@ import {
   configurationScreen, gcScreen, labelsScreen, logRotationScreen, registriesScreen, replicationsScreen, robotsScreen,
   scanAllScreen, scannersScreen, usersScreen,
 } from "./admin.js";
-import { call, permissions } from "./api.js";
+import { call, permissions, SESSION_ENDED } from "./api.js";
 import { failed, h, notify } from "./dom.js";
 import { openEvents } from "./exports.js";
 import { logsScreen } from "./logs.js";
@@ -52,8 +52,8 @@ async function render() {
   try {
     nodes = [await route(location.pathname)()].flat();
   } catch (error) {
-    if (error.status === 401) return start();
-    nodes = [failed("This page", error)];
+    if (error.status === 401) return;  // the login screen is on its way (SESSION_ENDED)
+    nodes = [h("h1", {}, error.status === 404 ? "Not found" : "Not available"), failed("This page", error)];
   }
   if (mine !== generation) return;  // the user went elsewhere meanwhile
   view.replaceChildren(...nodes);
@@ -96,6 +96,11 @@ document.addEventListener("click", (event) => {
   navigate(anchor.getAttribute("href"));
 });
 window.addEventListener("popstate", render);
+window.addEventListener(SESSION_ENDED, () => {
+  if (!session) return;  // several calls may learn it at once
+  session = null;
+  start();
+});
 
 function loginScreen(message = "", principal = "") {
   const form = h("form", { class: "login" },

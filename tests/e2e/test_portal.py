@@ -414,6 +414,34 @@ def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_pa
     _no_policy_violation(browser)
 
 
+def test_the_keyboard_alone_makes_a_project_and_errors_are_shown(stack: Stack, browser: WebDriver) -> None:
+    _log_in(browser, stack, ADMIN)
+    _one(browser, "[data-action=new-project]").send_keys(Keys.ENTER)
+    _one(browser, "dialog[open]")
+    focused = browser.switch_to.active_element  # the dialog takes the focus to its first field
+    assert focused.get_attribute("name") == "project_name"
+    focused.send_keys("by-keyboard", Keys.ENTER)
+    _until(browser, lambda: "by-keyboard" in _one(browser, "#view tbody").text, "the project made")
+    _one(browser, "[data-action=new-project]").send_keys(Keys.ENTER)
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    _until(browser, lambda: not _css(browser, "dialog[open]"), "the dialog closed by Escape")
+    assert _api(stack, "GET", "/projects/by-keyboard", headers={"X-Is-Resource-Name": "true"}).status_code == 200
+
+    _open(browser, stack, "/harbor/projects/999999/summary")  # no such project: the API's answer, said
+    alert = _one(browser, "#view [role=alert]").text
+    assert alert.startswith("This page could not be loaded:") and "not found" in alert
+
+
+def test_an_ended_session_asks_to_log_in_and_returns_to_the_screen(stack: Stack, browser: WebDriver) -> None:
+    _log_in(browser, stack, ADMIN)
+    _open(browser, stack, "/harbor/projects/1/summary")
+    browser.delete_cookie("sid")  # as when the session expires
+    _one(browser, "nav.tabs a[href$='/members']").click()
+    _one(browser, "input[name=principal]").send_keys(ADMIN[0], Keys.TAB, ADMIN[1], Keys.ENTER)
+    _until(browser, lambda: browser.current_url.endswith("/harbor/projects/1/members"), "the same screen")
+    _until(browser, lambda: "admin" in _one(browser, "#view tbody").text, "the members")
+
+
 SCREENS = {
     "project-summary": "/harbor/projects/1/summary", "project-repositories": "/harbor/projects/1/repositories",
     "project-labels": "/harbor/projects/1/labels", "project-robots": "/harbor/projects/1/robot-account",
