@@ -6,6 +6,7 @@ what a user would see is there."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -92,8 +93,12 @@ def _open(browser: WebDriver, stack: Stack, path: str) -> None:
 
 
 def _shot(browser: WebDriver, name: str) -> None:
+    """The whole page, below the fold too."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
+        "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 def _log_in(browser: WebDriver, stack: Stack, user: tuple[str, str]) -> None:
@@ -251,6 +256,13 @@ def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, brows
     _until(browser, lambda: "portal-journey/alpine:3.18" in _one(browser, "#view tbody").text, "the push logged")
     assert all("create" in row.text for row in _css(browser, "#view tbody tr"))
     _shot(browser, "audit-logs")
+    since = "document.querySelector('input[name=from]').value = arguments[0]"
+    browser.execute_script(since, "2999-01-01T00:00")  # a time range after the push
+    _one(browser, "form.filters button[type=submit]").click()
+    _until(browser, lambda: "No log matches." in _one(browser, "#view .region").text, "nothing after the push")
+    browser.execute_script(since, "2000-01-01T00:00")
+    _one(browser, "form.filters button[type=submit]").click()
+    _until(browser, lambda: "portal-journey/alpine:3.18" in _one(browser, "#view tbody").text, "the push again")
     _no_policy_violation(browser)
 
 
@@ -404,6 +416,14 @@ def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_pa
     _dialog_button(browser, "Done").click()
     _until(browser, lambda: robot in _one(browser, "#view tbody").text, "the robot listed")
     assert secret not in browser.page_source
+
+    # A user made by the administrator.
+    _open(browser, stack, "/harbor/users")
+    _one(browser, "[data-action=new-user]").click()
+    _fill_dialog(browser, {"username": "erin", "email": "erin@example.com", "realname": "Erin E",
+                           "password": "Erin12345"})
+    _until(browser, lambda: "erin@example.com" in _one(browser, "#view tbody").text, "the user listed")
+    assert requests.get(f"{stack.url}/api/v2.0/users/current", auth=("erin", "Erin12345"), timeout=30).ok
 
     # Garbage collection run from its page, followed to its end in the history.
     _open(browser, stack, "/harbor/clearing-job/gc")
