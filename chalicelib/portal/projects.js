@@ -16,10 +16,11 @@ export function projectsScreen(session) {
   const [list, reload] = region("projects", async () => {
     const query = search.value.trim() ? `&q=${encodeURIComponent(`name=~${search.value.trim()}`)}` : "";
     const found = await get(`/projects?page_size=100&with_detail=true${query}`);
-    return table(["Project Name", "Access Level", "Role", "Repositories", "Creation Time", ""], found.map((project) => [
+    return table(["Project Name", "Access Level", "Role", "Type", "Repositories", "Creation Time", ""], found.map((project) => [
       link(`/harbor/projects/${project.project_id}/repositories`, project.name),
       project.metadata && project.metadata.public === "true" ? "Public" : "Private",
       session.sysadmin && !project.current_user_role_id ? "System Admin" : roleName(project.current_user_role_id),
+      project.registry_id ? "Proxy Cache" : "Project",
       String(project.repo_count),
       time(project.creation_time),
       session.sysadmin || project.current_user_role_id === 1

@@ -178,7 +178,7 @@ def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, brows
     _shot(browser, "projects")
 
     # Push with skopeo; the repository appears, then its artifact, not scanned yet.
-    push(stack, tmp_path, alpine_318(), "portal-journey/alpine:3.18")
+    push(stack, tmp_path, alpine_318("portal-journey"), "portal-journey/alpine:3.18")  # never scanned before
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories")
     _one(browser, "a[href$='/repositories/alpine']").click()
     _one(browser, "[data-scan=none]")
@@ -426,9 +426,12 @@ def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_pa
     assert requests.get(f"{stack.url}/api/v2.0/users/current", auth=("erin", "Erin12345"), timeout=30).ok
 
     # Garbage collection run from its page, followed to its end in the history.
+    earlier = {str(run["id"]) for run in _api(stack, "GET", "/system/gc?page_size=100").json()}  # other tests' too
     _open(browser, stack, "/harbor/clearing-job/gc")
     _one(browser, "[data-action=run-now]").click()
-    _until(browser, lambda: "Success" in "".join(body.text for body in _css(browser, "#view tbody")), "a finished GC")
+    newest = lambda: _css(browser, "#view tbody tr")[0].find_elements(By.TAG_NAME, "td")  # noqa: E731
+    _until(browser, lambda: _css(browser, "#view tbody tr") and newest()[0].text not in earlier
+           and newest()[3].text == "Success", "this GC run finished")
     assert _api(stack, "GET", "/system/gc").json()[0]["job_status"] == "Success"
     _shot(browser, "admin-gc-history")
     _no_policy_violation(browser)

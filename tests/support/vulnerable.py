@@ -11,10 +11,12 @@ def _image(files: dict[str, bytes]) -> Image:
     return Image(config_for(layers), layers)
 
 
-def alpine_318() -> Image:
+def alpine_318(marker: str = "") -> Image:
+    """`marker`: a file that changes the digest, not the findings (an image no other test has scanned)."""
     packages = [("musl", "1.2.4-r1"), ("busybox", "1.36.1-r1"), ("openssl", "3.1.4-r1"), ("zlib", "1.2.13-r1")]
     installed = "".join(f"P:{name}\nV:{version}\nA:x86_64\no:{name}\n\n" for name, version in packages)
-    return _image({"etc/alpine-release": b"3.18.4\n", "lib/apk/db/installed": installed.encode()})
+    marked = {"etc/marker": marker.encode()} if marker else {}
+    return _image({"etc/alpine-release": b"3.18.4\n", "lib/apk/db/installed": installed.encode(), **marked})
 
 
 def debian_12() -> Image:
