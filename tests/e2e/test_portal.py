@@ -253,8 +253,10 @@ def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, brows
     _one(browser, "input[name=resource]").send_keys("portal-journey/alpine")
     Select(_one(browser, "select[name=operation]")).select_by_value("create")
     _one(browser, "form.filters button[type=submit]").click()
-    _until(browser, lambda: "portal-journey/alpine:3.18" in _one(browser, "#view tbody").text, "the push logged")
-    assert all("create" in row.text for row in _css(browser, "#view tbody tr"))
+    rows = lambda: [row.text for row in _css(browser, "#view tbody tr")]  # noqa: E731
+    # The list shown before stays until the filtered one replaces it: wait for the filtered one.
+    _until(browser, lambda: any("portal-journey/alpine:3.18" in row for row in rows())
+           and all("create" in row for row in rows()), "the push logged, and only creations")
     _shot(browser, "audit-logs")
     since = "document.querySelector('input[name=from]').value = arguments[0]"
     browser.execute_script(since, "2999-01-01T00:00")  # a time range after the push
