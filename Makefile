@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-scanner.txt | sha256sum | cut -c1-12)
 
-.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc bench-replication package system-tools
+.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc bench-replication bench-portal package system-tools
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-scanner.txt
 	@PYTHON=$(PYTHON) bash infra/ensure-tools.sh python
@@ -68,6 +68,11 @@ bench-gc: venv
 
 bench-replication: venv system-tools
 	$(BIN)/python -m tests.bench.replication
+
+# The portal in headless chromium: files and bytes on a first and a later visit; per screen, API calls,
+# bytes and time until drawn (p50, p90); the project summary's calls as its repositories grow.
+bench-portal: venv system-tools
+	$(BIN)/python -m tests.bench.portal
 
 # AWS deployment artefacts in build/: chalice's SAM template merged with infra/template.yaml,
 # the functions/ code and their dependency layer.

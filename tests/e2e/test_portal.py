@@ -17,10 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -28,6 +25,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.e2e.conftest import push
+from tests.support.chromium import chromium
 from tests.support.distribution import HttpClient
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, make_image
 from tests.support.oci import push_cosign_signature, push_image
@@ -47,17 +45,8 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[WebDriver]:
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    try:
+    with chromium(downloads) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _api(stack: Stack, method: str, path: str, auth: tuple[str, str] = ADMIN, **kwargs: Any) -> requests.Response:
