@@ -85,11 +85,11 @@ def measure(client: InProcessClient, label: str, method: str, path: str, rounds:
     calls: Counter[str] = sum((u.calls for u in per_round), Counter())
     per_request = ", ".join(f"{name} x{count / rounds:g}" for name, count in sorted(calls.items()))
     items = sum(u.items_read for u in per_round) / rounds
-    print(f"{label:34} {_percentile(totals, 50):8.2f} {_percentile(totals, 99):8.2f} {_percentile(own, 50):8.2f} "
+    print(f"{label:34} {percentile(totals, 50):8.2f} {percentile(totals, 99):8.2f} {percentile(own, 50):8.2f} "
           f"{items:7.0f}  {per_request or 'none'}; body {len(answer.body)} B")
 
 
-def _percentile(values: list[float], q: int) -> float:
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 

@@ -12,7 +12,6 @@ in Debian's headless chromium.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.chromium import chromium, network_events
+from tests.bench.measure import percentile
+from tests.e2e.conftest import wait_for_report
+from tests.support.chromium import BOUND_SECONDS, chromium, log_in, network_events, settled, until
 from tests.support.distribution import HttpClient
 from tests.support.images import make_image
 from tests.support.oci import push_image
@@ -34,8 +32,6 @@ from tests.support.vulnerable import alpine_318
 
 LOADS = 7
 SUMMARY_REPOSITORIES = (1, 10, 50)
-GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
-BOUND_SECONDS = 120  # a bound for a broken run: each wait ends when its condition holds
 HEADER = f"{'screen (full page load)':34} {'API':>5} {'API KB':>8} {'p50 ms':>8} {'p90 ms':>8}"
 
 
@@ -45,7 +41,6 @@ class Load:
     files: int = 0
     file_bytes: int = 0
     not_modified: int = 0
-    api_calls: int = 0
     api_bytes: int = 0
     api_paths: list[str] = field(default_factory=list)
 
@@ -56,27 +51,17 @@ def _api(stack: Stack, method: str, path: str, **kwargs: Any) -> Any:
     return reply.json() if reply.content else None
 
 
-def _wait(browser: WebDriver, condition: Any) -> Any:
-    return WebDriverWait(browser, BOUND_SECONDS, poll_frequency=0.01).until(lambda _: condition())
-
-
-def _drawn(browser: WebDriver) -> bool:
-    """A heading, and no region still loading (what the browser tests call settled)."""
-    return bool(browser.find_elements(By.CSS_SELECTOR, "#view h1")) and not browser.find_elements(
-        By.CSS_SELECTOR, "#view .status")
-
-
 def _open(browser: WebDriver, url: str) -> tuple[float, Load]:
     """Seconds until drawn, then the page's requests once none is still in flight."""
     network_events(browser)  # forget what came before
     started = time.perf_counter()
     browser.get(url)
-    _wait(browser, lambda: _drawn(browser))
+    settled(browser, poll=0.01)  # polled often: the time until drawn is what is measured
     seconds = time.perf_counter() - started
     sent: dict[str, str] = {}
     status: dict[str, int] = {}
-    size: dict[str, int] = {}
-    ended: set[str] = set()
+    size: dict[str, int] = {}  # of the requests that finished
+    failed: set[str] = set()
 
     def quiet() -> bool:
         for event in network_events(browser):
@@ -87,29 +72,22 @@ def _open(browser: WebDriver, url: str) -> tuple[float, Load]:
                 status[params["requestId"]] = params["response"]["status"]
             elif method == "Network.loadingFinished":
                 size[params["requestId"]] = int(params["encodedDataLength"])
-                ended.add(params["requestId"])
             elif method == "Network.loadingFailed":
-                ended.add(params["requestId"])
-        return set(sent) <= ended
+                failed.add(params["requestId"])
+        return set(sent) <= size.keys() | failed
 
-    _wait(browser, quiet)
+    until(browser, quiet, "no request in flight", poll=0.01)
     load = Load()
     for request, url in sent.items():
         path = url.split("/", 3)[3]
         if path.startswith("api/"):
-            load.api_calls, load.api_bytes = load.api_calls + 1, load.api_bytes + size.get(request, 0)
+            load.api_bytes += size.get(request, 0)
             load.api_paths.append("/" + path)
         else:
-            load.files, load.file_bytes = load.files + 1, load.file_bytes + size.get(request, 0)
+            load.files += 1
+            load.file_bytes += size.get(request, 0)
             load.not_modified += status.get(request) == 304
     return seconds, load
-
-
-def _log_in(browser: WebDriver, stack: Stack) -> None:
-    browser.get(f"{stack.url}/harbor/projects")
-    _wait(browser, lambda: browser.find_elements(By.NAME, "principal"))
-    browser.find_element(By.NAME, "principal").send_keys(ADMIN[0], Keys.TAB, ADMIN[1], Keys.ENTER)
-    _wait(browser, lambda: browser.find_element(By.ID, "user").text == ADMIN[0] and _drawn(browser))
 
 
 def _project(stack: Stack, name: str) -> int:
@@ -124,12 +102,8 @@ def _scanned_image(stack: Stack) -> tuple[int, str]:
     assert push_image(registry, "bench-portal/alpine", "3.18", alpine_318("bench-portal")).status == 201
     path = "/projects/bench-portal/repositories/alpine/artifacts/3.18"
     _api(stack, "POST", f"{path}/scan")
-    deadline = time.monotonic() + BOUND_SECONDS
-    while (artifact := _api(stack, "GET", f"{path}?with_scan_overview=true"))["scan_overview"][GENERIC][
-            "scan_status"] in ("Pending", "Running"):
-        assert time.monotonic() < deadline, "the scan never ended"
-        time.sleep(0.2)
-    return project_id, artifact["digest"]
+    wait_for_report(stack, path, BOUND_SECONDS)
+    return project_id, _api(stack, "GET", path)["digest"]
 
 
 def _summary_project(stack: Stack, repositories: int) -> int:
@@ -141,18 +115,13 @@ def _summary_project(stack: Stack, repositories: int) -> int:
     return project_id
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
-
-
 def _row(label: str, browser: WebDriver, url: str) -> Load:
     _open(browser, url)  # once to warm the stack's caches and the browser's
     measured = [_open(browser, url) for _ in range(LOADS)]
     times = [seconds * 1000 for seconds, _ in measured]
     load = measured[-1][1]
-    print(f"{label:34} {load.api_calls:>5} {load.api_bytes / 1024:>8.1f} {statistics.median(times):>8.0f}"
-          f" {_percentile(times, 0.9):>8.0f}")
+    print(f"{label:34} {len(load.api_paths):>5} {load.api_bytes / 1024:>8.1f} {percentile(times, 50):>8.0f}"
+          f" {percentile(times, 90):>8.0f}")
     return load
 
 
@@ -174,7 +143,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, local_stack(Path(tmp)) as stack, chromium(network_log=True) as browser:
         project_id, digest = _scanned_image(stack)
         sized = {count: _summary_project(stack, count) for count in SUMMARY_REPOSITORIES}
-        _log_in(browser, stack)
+        log_in(browser, stack.url, ADMIN)
         _first_and_later_visit(browser, stack)
 
         project = f"{stack.url}/harbor/projects/{project_id}"

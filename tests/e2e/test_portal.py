@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.e2e.conftest import push
-from tests.support.chromium import chromium
+from tests.support.chromium import BOUND_SECONDS, chromium, css, log_in, one, settled, until
 from tests.support.distribution import HttpClient
 from tests.support.images import OCI_INDEX, OCI_MANIFEST, make_image
 from tests.support.oci import push_cosign_signature, push_image
@@ -33,7 +33,6 @@ from tests.support.stack import ADMIN, Stack
 from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-BOUND_SECONDS = 120  # a bound for a broken run, not a timing: each wait ends as soon as its condition holds
 SCAN_TYPE = "application/vnd.security.vulnerability.report; version=1.1"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
@@ -53,32 +52,9 @@ def _api(stack: Stack, method: str, path: str, auth: tuple[str, str] = ADMIN, **
     return requests.request(method, f"{stack.url}/api/v2.0{path}", auth=auth, timeout=30, **kwargs)
 
 
-def _until(browser: WebDriver, condition: Callable[[], Any], what: str) -> Any:
-    """Waits for `condition` to give something true; the page may redraw meanwhile (stale elements)."""
-    def attempt(_: WebDriver) -> Any:
-        try:
-            return condition()
-        except StaleElementReferenceException:
-            return False
-    return WebDriverWait(browser, BOUND_SECONDS).until(attempt, f"never saw: {what}")
-
-
-def _css(browser: WebDriver, selector: str) -> list[WebElement]:
-    return browser.find_elements(By.CSS_SELECTOR, selector)
-
-
-def _one(browser: WebDriver, selector: str) -> WebElement:
-    return _until(browser, lambda: (_css(browser, selector) or [None])[0], selector)
-
-
-def _settled(browser: WebDriver) -> None:
-    """The screen is drawn: a heading, and nothing still loading."""
-    _until(browser, lambda: _css(browser, "#view h1") and not _css(browser, "#view .status"), "the screen drawn")
-
-
 def _open(browser: WebDriver, stack: Stack, path: str) -> None:
     browser.get(f"{stack.url}{path}")
-    _settled(browser)
+    settled(browser)
 
 
 def _shot(browser: WebDriver, name: str) -> None:
@@ -90,19 +66,8 @@ def _shot(browser: WebDriver, name: str) -> None:
     (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
-def _log_in(browser: WebDriver, stack: Stack, user: tuple[str, str]) -> None:
-    """Logs out whoever is in, then logs in with the keyboard only (type, Tab, type, Enter)."""
-    browser.get(f"{stack.url}/harbor/projects")
-    _until(browser, lambda: _css(browser, "input[name=principal]") or _css(browser, "#logout:not([hidden])"), "a page")
-    if _css(browser, "#logout:not([hidden])"):
-        _one(browser, "#logout").click()
-    _one(browser, "input[name=principal]").send_keys(user[0], Keys.TAB, user[1], Keys.ENTER)
-    _until(browser, lambda: browser.find_element(By.ID, "user").text == user[0], f"{user[0]} logged in")
-    _settled(browser)
-
-
 def _fill_dialog(browser: WebDriver, values: dict[str, str]) -> None:
-    dialog = _one(browser, "dialog[open]")
+    dialog = one(browser, "dialog[open]")
     for name, value in values.items():
         field = dialog.find_element(By.NAME, name)
         if field.tag_name == "select":
@@ -111,7 +76,7 @@ def _fill_dialog(browser: WebDriver, values: dict[str, str]) -> None:
             field.clear()
             field.send_keys(value)
     dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    _until(browser, lambda: _gone(dialog), "the dialog closed")
+    until(browser, lambda: _gone(dialog), "the dialog closed")
 
 
 def _gone(element: WebElement) -> bool:
@@ -140,62 +105,62 @@ def _project_id(stack: Stack, name: str) -> int:
 
 def test_log_in_see_the_projects_and_log_out(stack: Stack, browser: WebDriver) -> None:
     browser.get(f"{stack.url}/")
-    _one(browser, "input[name=principal]")
+    one(browser, "input[name=principal]")
     _shot(browser, "login")
 
-    _one(browser, "input[name=principal]").send_keys(ADMIN[0], Keys.TAB, "wrong", Keys.ENTER)
-    _until(browser, lambda: "Invalid user name or password." in _one(browser, ".error").text, "the refusal")
+    one(browser, "input[name=principal]").send_keys(ADMIN[0], Keys.TAB, "wrong", Keys.ENTER)
+    until(browser, lambda: "Invalid user name or password." in one(browser, ".error").text, "the refusal")
     assert browser.find_element(By.NAME, "principal").get_attribute("value") == ADMIN[0]  # kept for a retry
     browser.find_element(By.NAME, "password").send_keys(ADMIN[1], Keys.ENTER)
-    _until(browser, lambda: "library" in _one(browser, "#view tbody").text, "the project list")
+    until(browser, lambda: "library" in one(browser, "#view tbody").text, "the project list")
     assert browser.find_element(By.ID, "user").text == ADMIN[0]
     assert browser.current_url.endswith("/harbor/projects")
 
-    _one(browser, "#logout").click()
-    _one(browser, "input[name=principal]")
+    one(browser, "#logout").click()
+    one(browser, "input[name=principal]")
     _no_policy_violation(browser)
 
 
 def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, browser: WebDriver, tmp_path: Path,
                                                              downloads: Path) -> None:
-    _log_in(browser, stack, ADMIN)
+    log_in(browser, stack.url, ADMIN)
     # Create the project from the list.
-    _one(browser, "[data-action=new-project]").click()
+    one(browser, "[data-action=new-project]").click()
     _fill_dialog(browser, {"project_name": "portal-journey"})
-    _until(browser, lambda: "portal-journey" in _one(browser, "#view tbody").text, "the new project listed")
+    until(browser, lambda: "portal-journey" in one(browser, "#view tbody").text, "the new project listed")
     project_id = _project_id(stack, "portal-journey")
     _shot(browser, "projects")
 
     # Push with skopeo; the repository appears, then its artifact, not scanned yet.
     push(stack, tmp_path, alpine_318("portal-journey"), "portal-journey/alpine:3.18")  # never scanned before
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories")
-    _one(browser, "a[href$='/repositories/alpine']").click()
-    _one(browser, "[data-scan=none]")
+    one(browser, "a[href$='/repositories/alpine']").click()
+    one(browser, "[data-scan=none]")
 
     # Scan from the page: the severity bar shows the API's counts.
-    _one(browser, "[data-action=scan]").click()
-    bar = _one(browser, "[data-scan=Success]")
+    one(browser, "[data-action=scan]").click()
+    bar = one(browser, "[data-scan=Success]")
     artifact = _api(stack, "GET", "/projects/portal-journey/repositories/alpine/artifacts/3.18?with_scan_overview=true"
                     ).json()
     summary = artifact["scan_overview"][SCAN_TYPE]["summary"]
     assert int(bar.get_attribute("data-total")) == summary["total"] == len(ALPINE_318_FINDINGS)
     drawn = {rect.get_attribute("data-severity") for rect in bar.find_elements(By.CSS_SELECTOR, "rect")}
     assert drawn == {severity for severity, count in summary["summary"].items() if count}
-    _settled(browser)
+    settled(browser)
     _shot(browser, "repository-artifacts")
 
     # The artifact: its vulnerabilities, filtered by package.
-    _one(browser, f"a[href$='/artifacts/{artifact['digest']}']").click()
-    rows = lambda: [r.text for r in _css(browser, "#vulnerabilities tbody tr")]  # noqa: E731
-    _until(browser, lambda: len(rows()) == len(ALPINE_318_FINDINGS), "every vulnerability listed")
-    _one(browser, "input[name=vulnerability-filter]").send_keys("musl")
+    one(browser, f"a[href$='/artifacts/{artifact['digest']}']").click()
+    rows = lambda: [r.text for r in css(browser, "#vulnerabilities tbody tr")]  # noqa: E731
+    until(browser, lambda: len(rows()) == len(ALPINE_318_FINDINGS), "every vulnerability listed")
+    one(browser, "input[name=vulnerability-filter]").send_keys("musl")
     musl = [f for f in ALPINE_318_FINDINGS if f[1] == "musl"]
-    _until(browser, lambda: len(rows()) == len(musl) and all("musl" in r for r in rows()), "only musl's")
+    until(browser, lambda: len(rows()) == len(musl) and all("musl" in r for r in rows()), "only musl's")
     _shot(browser, "artifact")
 
     # The project's summary draws the same counts, and the image among the most affected.
     _open(browser, stack, f"/harbor/projects/{project_id}/summary")
-    charts = _until(browser, lambda: browser.execute_script(
+    charts = until(browser, lambda: browser.execute_script(
         "return Object.fromEntries([...document.querySelectorAll('svg.chart')].map((chart) => ["
         "chart.getAttribute('aria-label'), [...chart.querySelectorAll('rect title')].map((t) => t.textContent)]))"),
         "the charts")
@@ -207,29 +172,29 @@ def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, brows
     # Members: add a guest, then make them a developer.
     _make_user(stack, "dana")
     _open(browser, stack, f"/harbor/projects/{project_id}/members")
-    _one(browser, "[data-action=add-member]").click()
+    one(browser, "[data-action=add-member]").click()
     _fill_dialog(browser, {"username": "dana", "role_id": "3"})
-    role = _until(browser, lambda: next((s for s in _css(browser, "select[name=role]")
+    role = until(browser, lambda: next((s for s in css(browser, "select[name=role]")
                                          if s.get_attribute("aria-label") == "Role of dana"), None), "dana's role")
     assert Select(role).first_selected_option.text == "Guest"
     Select(role).select_by_value("2")
-    _until(browser, lambda: "dana is now Developer." in _one(browser, "#notice").text, "the change confirmed")
+    until(browser, lambda: "dana is now Developer." in one(browser, "#notice").text, "the change confirmed")
     members = _api(stack, "GET", f"/projects/{project_id}/members?entityname=dana").json()
     assert [m["role_id"] for m in members if m["entity_name"] == "dana"] == [2]
     _shot(browser, "project-members")
 
     # CVE export: choose the repository, export, follow the job in Events, download once.
     _open(browser, stack, f"/harbor/projects/{project_id}/export-cve")
-    _one(browser, "input[name=repository][value=alpine]").click()
-    _one(browser, "form[aria-label='Export CVEs'] button[type=submit]").click()
-    download = _until(browser, lambda: next((entry.find_element(By.CSS_SELECTOR, "a.download") for entry in _css(
+    one(browser, "input[name=repository][value=alpine]").click()
+    one(browser, "form[aria-label='Export CVEs'] button[type=submit]").click()
+    download = until(browser, lambda: next((entry.find_element(By.CSS_SELECTOR, "a.download") for entry in css(
         browser, "#events .event[data-status=Success]") if "portal-journey" in entry.text), None), "the job done")
     execution_id = int(download.find_element(By.XPATH, "..").get_attribute("data-execution"))
     _shot(browser, "events-panel")
     download.click()
     saved = downloads / f"scandata_export_{execution_id}.csv"
-    _until(browser, saved.exists, "the CSV downloaded")
-    gone = _one(browser, f"#events [data-execution='{execution_id}'][data-status=Downloaded]")
+    until(browser, saved.exists, "the CSV downloaded")
+    gone = one(browser, f"#events [data-execution='{execution_id}'][data-status=Downloaded]")
     assert "the file is gone" in gone.text
     assert _api(stack, "GET", f"/export/cve/download/{execution_id}").status_code == 404
     assert execution_id not in [e["id"] for e in _api(stack, "GET", "/export/cve/executions").json()["items"]]
@@ -239,21 +204,21 @@ def test_a_project_from_creation_to_cve_export_and_audit_log(stack: Stack, brows
 
     # The push in the audit logs, found with the filters.
     _open(browser, stack, "/harbor/logs")
-    _one(browser, "input[name=resource]").send_keys("portal-journey/alpine")
-    Select(_one(browser, "select[name=operation]")).select_by_value("create")
-    _one(browser, "form.filters button[type=submit]").click()
-    rows = lambda: [row.text for row in _css(browser, "#view tbody tr")]  # noqa: E731
+    one(browser, "input[name=resource]").send_keys("portal-journey/alpine")
+    Select(one(browser, "select[name=operation]")).select_by_value("create")
+    one(browser, "form.filters button[type=submit]").click()
+    rows = lambda: [row.text for row in css(browser, "#view tbody tr")]  # noqa: E731
     # The list shown before stays until the filtered one replaces it: wait for the filtered one.
-    _until(browser, lambda: any("portal-journey/alpine:3.18" in row for row in rows())
+    until(browser, lambda: any("portal-journey/alpine:3.18" in row for row in rows())
            and all("create" in row for row in rows()), "the push logged, and only creations")
     _shot(browser, "audit-logs")
     since = "document.querySelector('input[name=from]').value = arguments[0]"
     browser.execute_script(since, "2999-01-01T00:00")  # a time range after the push
-    _one(browser, "form.filters button[type=submit]").click()
-    _until(browser, lambda: "No log matches." in _one(browser, "#view .region").text, "nothing after the push")
+    one(browser, "form.filters button[type=submit]").click()
+    until(browser, lambda: "No log matches." in one(browser, "#view .region").text, "nothing after the push")
     browser.execute_script(since, "2000-01-01T00:00")
-    _one(browser, "form.filters button[type=submit]").click()
-    _until(browser, lambda: "portal-journey/alpine:3.18" in _one(browser, "#view tbody").text, "the push again")
+    one(browser, "form.filters button[type=submit]").click()
+    until(browser, lambda: "portal-journey/alpine:3.18" in one(browser, "#view tbody").text, "the push again")
     _no_policy_violation(browser)
 
 
@@ -281,20 +246,20 @@ def test_a_guest_sees_no_delete_and_a_delete_is_refused(stack: Stack, browser: W
                 json={"role_id": 3, "member_user": {"username": "gus"}}).status_code == 201
     push(stack, tmp_path, alpine_318(), "guarded/alpine:3.18")
 
-    _log_in(browser, stack, guest)
-    assert "guarded" in _one(browser, "#view tbody").text
-    assert not _css(browser, "[data-action=delete-project]")
+    log_in(browser, stack.url, guest)
+    assert "guarded" in one(browser, "#view tbody").text
+    assert not css(browser, "[data-action=delete-project]")
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories")
-    assert "guarded/alpine" in _one(browser, "#view tbody").text
-    assert not _css(browser, "[data-action^=delete]")
+    assert "guarded/alpine" in one(browser, "#view tbody").text
+    assert not css(browser, "[data-action^=delete]")
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
-    _one(browser, "[data-action=copy-pull]")
-    assert not _css(browser, "[data-action^=delete]") and not _css(browser, "[data-action=scan]")
-    assert not _css(browser, "[data-action=add-tag]") and not _css(browser, "[data-action=edit-description]")
+    one(browser, "[data-action=copy-pull]")
+    assert not css(browser, "[data-action^=delete]") and not css(browser, "[data-action=scan]")
+    assert not css(browser, "[data-action=add-tag]") and not css(browser, "[data-action=edit-description]")
     _shot(browser, "guest-repository")
     _open(browser, stack, f"/harbor/projects/{project_id}/members")
-    assert "gus" in _one(browser, "#view tbody").text and not _css(browser, "select[name=role]")
-    assert not _css(browser, "#nav a[href='/harbor/users']")  # no administration
+    assert "gus" in one(browser, "#view tbody").text and not css(browser, "select[name=role]")
+    assert not css(browser, "#nav a[href='/harbor/users']")  # no administration
 
     # The page's own session, with its CSRF token, asks for the delete anyway: refused, nothing deleted.
     status = browser.execute_async_script("""
@@ -315,21 +280,21 @@ def test_user_strings_are_shown_as_text(stack: Stack, browser: WebDriver, tmp_pa
     push(stack, tmp_path, alpine_318(), "strings/alpine:3.18")
     assert _api(stack, "PUT", "/projects/strings/repositories/alpine", json={"description": XSS}).status_code == 200
 
-    _log_in(browser, stack, ADMIN)
+    log_in(browser, stack.url, ADMIN)
     _open(browser, stack, f"/harbor/projects/{project_id}/labels")
-    cells = [cell.text for cell in _css(browser, "#view tbody td")]
+    cells = [cell.text for cell in css(browser, "#view tbody td")]
     assert XSS[:120] in cells and XSS in cells
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
-    assert _one(browser, "[data-field=description]").text == XSS
+    assert one(browser, "[data-field=description]").text == XSS
     _shot(browser, "strings-as-text")
     assert browser.execute_script("return window.__xss") is None
-    assert not _css(browser, "#view img") and not _css(browser, "#view script")
+    assert not css(browser, "#view img") and not css(browser, "#view script")
     _no_policy_violation(browser)
 
 
 def _dialog_button(browser: WebDriver, label: str) -> WebElement:
-    buttons = lambda: _css(browser, "dialog[open] button")  # noqa: E731
-    return _until(browser, lambda: next((b for b in buttons() if b.text == label), None), label)
+    buttons = lambda: css(browser, "dialog[open] button")  # noqa: E731
+    return until(browser, lambda: next((b for b in buttons() if b.text == label), None), label)
 
 
 def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_path: Path) -> None:
@@ -347,81 +312,81 @@ def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_pa
          "platform": {"os": "linux", "architecture": architecture}} for architecture, image in platforms.items()]})
     assert registry.request("PUT", "/v2/portal-actions/multi/manifests/latest", body=index.encode(),
                             headers={"Content-Type": OCI_INDEX}).status == 201
-    _log_in(browser, stack, ADMIN)
+    log_in(browser, stack.url, ADMIN)
 
     # An index shows its platforms; a signed image its signature, also among its accessories.
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories/multi")
-    _until(browser, lambda: "Index: linux/amd64, linux/arm64" in _one(browser, "#view tbody").text, "the platforms")
+    until(browser, lambda: "Index: linux/amd64, linux/arm64" in one(browser, "#view tbody").text, "the platforms")
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
-    row = _until(browser, lambda: _one(browser, "#view tbody tr").text, "the artifact")
+    row = until(browser, lambda: one(browser, "#view tbody tr").text, "the artifact")
     assert "Signed" in row and "Unsigned" not in row and "Accessories: signature.cosign" in row
 
     # A project label, then attached to the artifact from the artifact list, with a new tag.
     _open(browser, stack, f"/harbor/projects/{project_id}/labels")
-    _one(browser, "[data-action=new-label]").click()
+    one(browser, "[data-action=new-label]").click()
     _fill_dialog(browser, {"name": "reviewed", "description": "checked by QA"})
-    _until(browser, lambda: "reviewed" in _one(browser, "#view tbody").text, "the label listed")
+    until(browser, lambda: "reviewed" in one(browser, "#view tbody").text, "the label listed")
     label_id = _api(stack, "GET", f"/labels?scope=p&project_id={project_id}").json()[0]["id"]
     _open(browser, stack, f"/harbor/projects/{project_id}/repositories/alpine")
-    _one(browser, "[data-action=labels]").click()
-    _one(browser, f"dialog[open] input[name=label-{label_id}]").click()
+    one(browser, "[data-action=labels]").click()
+    one(browser, f"dialog[open] input[name=label-{label_id}]").click()
     _dialog_button(browser, "Save").click()
-    _until(browser, lambda: "reviewed" in _one(browser, "#view tbody .label").text, "the label on the artifact")
-    _one(browser, "[data-action=add-tag]").click()
+    until(browser, lambda: "reviewed" in one(browser, "#view tbody .label").text, "the label on the artifact")
+    one(browser, "[data-action=add-tag]").click()
     _fill_dialog(browser, {"name": "stable"})
-    _until(browser, lambda: "stable" in _one(browser, "#view tbody").text, "the new tag")
+    until(browser, lambda: "stable" in one(browser, "#view tbody").text, "the new tag")
     artifact = _api(stack, "GET", f"{artifact_path}?with_label=true").json()
     assert [label["name"] for label in artifact["labels"]] == ["reviewed"]
     assert sorted(tag["name"] for tag in artifact["tags"]) == ["3.18", "stable"]
 
     # The description, then the tag deleted from the artifact's page.
-    _one(browser, "[data-action=edit-description]").click()
+    one(browser, "[data-action=edit-description]").click()
     _fill_dialog(browser, {"description": "Alpine, as shipped"})
-    _until(browser, lambda: _one(browser, "[data-field=description]").text == "Alpine, as shipped", "the description")
-    _one(browser, f"a[href$='/artifacts/{artifact['digest']}']").click()
-    _until(browser, lambda: len(_css(browser, "[data-action=delete-tag]")) == 2, "both tags")
-    next(row for row in _css(browser, "#view tbody tr") if row.text.startswith("stable")).find_element(
+    until(browser, lambda: one(browser, "[data-field=description]").text == "Alpine, as shipped", "the description")
+    one(browser, f"a[href$='/artifacts/{artifact['digest']}']").click()
+    until(browser, lambda: len(css(browser, "[data-action=delete-tag]")) == 2, "both tags")
+    next(row for row in css(browser, "#view tbody tr") if row.text.startswith("stable")).find_element(
         By.CSS_SELECTOR, "[data-action=delete-tag]").click()
     _dialog_button(browser, "Delete").click()
-    _until(browser, lambda: len(_css(browser, "[data-action=delete-tag]")) == 1, "the tag gone")
+    until(browser, lambda: len(css(browser, "[data-action=delete-tag]")) == 1, "the tag gone")
     assert [tag["name"] for tag in _api(stack, "GET", artifact_path).json()["tags"]] == ["3.18"]
 
     # Configuration: scan on push.
     _open(browser, stack, f"/harbor/projects/{project_id}/configs")
-    _one(browser, "input[name=auto_scan]").click()
-    _one(browser, "form.config button[type=submit]").click()
-    _until(browser, lambda: "Configuration saved." in _one(browser, "#notice").text, "saved")
+    one(browser, "input[name=auto_scan]").click()
+    one(browser, "form.config button[type=submit]").click()
+    until(browser, lambda: "Configuration saved." in one(browser, "#notice").text, "saved")
     assert _api(stack, "GET", f"/projects/{project_id}").json()["metadata"]["auto_scan"] == "true"
 
     # A robot account: its secret is shown once, and works.
     _open(browser, stack, f"/harbor/projects/{project_id}/robot-account")
-    _one(browser, "[data-action=new-robot]").click()
+    one(browser, "[data-action=new-robot]").click()
     _fill_dialog(browser, {"name": "ci"})
-    secret = _one(browser, "dialog[open] input[name=robot-secret]").get_attribute("value")
-    robot = _one(browser, "dialog[open] [data-field=robot-name]").text
+    secret = one(browser, "dialog[open] input[name=robot-secret]").get_attribute("value")
+    robot = one(browser, "dialog[open] [data-field=robot-name]").text
     assert robot == "robot$portal-actions+ci" and secret
     token = requests.get(f"{stack.url}/service/token", auth=(robot, secret), timeout=30,
                          params={"service": "harbor-registry", "scope": "repository:portal-actions/alpine:pull"})
     assert token.status_code == 200, token.text
     _shot(browser, "robot-secret-once")
     _dialog_button(browser, "Done").click()
-    _until(browser, lambda: robot in _one(browser, "#view tbody").text, "the robot listed")
+    until(browser, lambda: robot in one(browser, "#view tbody").text, "the robot listed")
     assert secret not in browser.page_source
 
     # A user made by the administrator.
     _open(browser, stack, "/harbor/users")
-    _one(browser, "[data-action=new-user]").click()
+    one(browser, "[data-action=new-user]").click()
     _fill_dialog(browser, {"username": "erin", "email": "erin@example.com", "realname": "Erin E",
                            "password": "Erin12345"})
-    _until(browser, lambda: "erin@example.com" in _one(browser, "#view tbody").text, "the user listed")
+    until(browser, lambda: "erin@example.com" in one(browser, "#view tbody").text, "the user listed")
     assert requests.get(f"{stack.url}/api/v2.0/users/current", auth=("erin", "Erin12345"), timeout=30).ok
 
     # Garbage collection run from its page, followed to its end in the history.
     earlier = {str(run["id"]) for run in _api(stack, "GET", "/system/gc?page_size=100").json()}  # other tests' too
     _open(browser, stack, "/harbor/clearing-job/gc")
-    _one(browser, "[data-action=run-now]").click()
-    newest = lambda: _css(browser, "#view tbody tr")[0].find_elements(By.TAG_NAME, "td")  # noqa: E731
-    _until(browser, lambda: _css(browser, "#view tbody tr") and newest()[0].text not in earlier
+    one(browser, "[data-action=run-now]").click()
+    newest = lambda: css(browser, "#view tbody tr")[0].find_elements(By.TAG_NAME, "td")  # noqa: E731
+    until(browser, lambda: css(browser, "#view tbody tr") and newest()[0].text not in earlier
            and newest()[3].text == "Success", "this GC run finished")
     assert _api(stack, "GET", "/system/gc").json()[0]["job_status"] == "Success"
     _shot(browser, "admin-gc-history")
@@ -429,31 +394,31 @@ def test_everyday_actions_reach_the_api(stack: Stack, browser: WebDriver, tmp_pa
 
 
 def test_the_keyboard_alone_makes_a_project_and_errors_are_shown(stack: Stack, browser: WebDriver) -> None:
-    _log_in(browser, stack, ADMIN)
-    _one(browser, "[data-action=new-project]").send_keys(Keys.ENTER)
-    _one(browser, "dialog[open]")
+    log_in(browser, stack.url, ADMIN)
+    one(browser, "[data-action=new-project]").send_keys(Keys.ENTER)
+    one(browser, "dialog[open]")
     focused = browser.switch_to.active_element  # the dialog takes the focus to its first field
     assert focused.get_attribute("name") == "project_name"
     focused.send_keys("by-keyboard", Keys.ENTER)
-    _until(browser, lambda: "by-keyboard" in _one(browser, "#view tbody").text, "the project made")
-    _one(browser, "[data-action=new-project]").send_keys(Keys.ENTER)
+    until(browser, lambda: "by-keyboard" in one(browser, "#view tbody").text, "the project made")
+    one(browser, "[data-action=new-project]").send_keys(Keys.ENTER)
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
-    _until(browser, lambda: not _css(browser, "dialog[open]"), "the dialog closed by Escape")
+    until(browser, lambda: not css(browser, "dialog[open]"), "the dialog closed by Escape")
     assert _api(stack, "GET", "/projects/by-keyboard", headers={"X-Is-Resource-Name": "true"}).status_code == 200
 
     _open(browser, stack, "/harbor/projects/999999/summary")  # no such project: the API's answer, said
-    alert = _one(browser, "#view [role=alert]").text
+    alert = one(browser, "#view [role=alert]").text
     assert alert.startswith("This page could not be loaded:") and "not found" in alert
 
 
 def test_an_ended_session_asks_to_log_in_and_returns_to_the_screen(stack: Stack, browser: WebDriver) -> None:
-    _log_in(browser, stack, ADMIN)
+    log_in(browser, stack.url, ADMIN)
     _open(browser, stack, "/harbor/projects/1/summary")
     browser.delete_cookie("sid")  # as when the session expires
-    _one(browser, "nav.tabs a[href$='/members']").click()
-    _one(browser, "input[name=principal]").send_keys(ADMIN[0], Keys.TAB, ADMIN[1], Keys.ENTER)
-    _until(browser, lambda: browser.current_url.endswith("/harbor/projects/1/members"), "the same screen")
-    _until(browser, lambda: "admin" in _one(browser, "#view tbody").text, "the members")
+    one(browser, "nav.tabs a[href$='/members']").click()
+    one(browser, "input[name=principal]").send_keys(ADMIN[0], Keys.TAB, ADMIN[1], Keys.ENTER)
+    until(browser, lambda: browser.current_url.endswith("/harbor/projects/1/members"), "the same screen")
+    until(browser, lambda: "admin" in one(browser, "#view tbody").text, "the members")
 
 
 SCREENS = {
@@ -470,10 +435,10 @@ SCREENS = {
 
 
 def test_every_screen_draws_without_error_on_a_laptop_and_a_phone(stack: Stack, browser: WebDriver) -> None:
-    _log_in(browser, stack, ADMIN)
+    log_in(browser, stack.url, ADMIN)
     for name, path in SCREENS.items():
         _open(browser, stack, path)
-        errors = [e.text for e in _css(browser, "#view [role=alert]") if e.text]
+        errors = [e.text for e in css(browser, "#view [role=alert]") if e.text]
         assert not errors, (path, errors)
         _shot(browser, name)
     browser.set_window_size(390, 844)  # a phone
