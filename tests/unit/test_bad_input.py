@@ -95,3 +95,26 @@ def test_swagger_booleans_must_be_booleans(client: Client) -> None:
     assert client.request("GET", "/v2/", auth=(created["name"], created["secret"])).status == 200
     _harbor_400(api(client, "POST", "/robots", {"name": "s", "level": "system", "duration": -1, "disable": 0,
                                                 "permissions": [{"kind": "project", "namespace": "*", "access": []}]}))
+
+
+def test_a_large_cve_allowlist_is_checked_at_once_and_one_beyond_the_maximum_changes_nothing(client: Client) -> None:
+    from chalicelib.allowlists import MAX_ITEMS
+
+    largest = {"items": [{"cve_id": f"CVE-2099-{n:06d}"} for n in range(MAX_ITEMS)]}
+    assert api(client, "PUT", "/projects/library", {"cve_allowlist": largest}).status == 200
+    assert len(api(client, "GET", "/projects/library").json()["cve_allowlist"]["items"]) == MAX_ITEMS
+    assert api(client, "PUT", "/system/CVEAllowlist", largest).status == 200
+
+    before = api(client, "GET", "/projects/library").json()
+    beyond = {"items": [*largest["items"], {"cve_id": "CVE-2099-999999"}]}
+    refused = api(client, "PUT", "/projects/library", {"metadata": {"auto_scan": "true"}, "cve_allowlist": beyond})
+    _harbor_400(refused)
+    assert str(MAX_ITEMS) in refused.json()["errors"][0]["message"]
+    duplicate = {"items": [*largest["items"][1:], largest["items"][-1]]}
+    _harbor_400(api(client, "PUT", "/projects/library", {"metadata": {"auto_scan": "true"},
+                                                         "cve_allowlist": duplicate}))
+    _harbor_400(api(client, "PUT", "/system/CVEAllowlist", beyond))
+    long_ids = {"items": [{"cve_id": f"CVE-{n:05d}-" + "x" * 240} for n in range(2000)]}  # 500,000 characters
+    _harbor_400(api(client, "PUT", "/projects/library", {"cve_allowlist": long_ids}))
+    after = api(client, "GET", "/projects/library").json()
+    assert after["metadata"] == before["metadata"] and after["cve_allowlist"] == before["cve_allowlist"]
