@@ -97,6 +97,11 @@ class Settings:
     # what it could not deliver for long is parked.
     audit_forward_queue_url: str
     audit_forward_dead_letter_queue_url: str
+    # A system job (audit-log purge) whose steps showed no sign of life for this long has lost its worker
+    # (a crash): it ends Error, and the next run may start.
+    system_job_stale_seconds: float
+    # The local stack only (infra/snapshot.py): the state of its saves to DATA_DIR, shown by /health.
+    persistence_status_file: str
 
 
 @lru_cache(maxsize=1)
@@ -157,4 +162,6 @@ def settings() -> Settings:
         audit_purge_step_records=_int("AUDIT_PURGE_STEP_RECORDS", 5000),
         audit_forward_queue_url=os.environ.get("AUDIT_FORWARD_QUEUE_URL", ""),
         audit_forward_dead_letter_queue_url=os.environ.get("AUDIT_FORWARD_DEAD_LETTER_QUEUE_URL", ""),
+        system_job_stale_seconds=_float("SYSTEM_JOB_STALE_SECONDS", 30 * 60),
+        persistence_status_file=os.environ.get("PERSISTENCE_STATUS_FILE", ""),
     )

@@ -21,12 +21,14 @@ MAX_RETENTION_HOURS = 240_000  # Harbor's MaxAuditRetentionHour
 _OPERATIONS = {"create", "delete", "pull"}
 
 
-def _launch(execution: ExecutionRecord) -> None:
+def _launch(execution: ExecutionRecord) -> dict[str, str]:
     kernel.enqueue({"kind": "purge_audit", "execution_id": execution.execution_id, "shard": 0, "after": "",
                     "step": 0})
+    return {}
 
 
-JOB = system_jobs.SystemJob("purge_audit", "PURGE_AUDIT_LOG", "purge audit log", _launch)
+JOB = system_jobs.SystemJob("purge_audit", "PURGE_AUDIT_LOG", "purge audit log", _launch,
+                            system_jobs.heard_from_lately)
 
 
 def parameters(given: Any) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def run_step(message: dict[str, Any]) -> None:
     before = clock.iso(clock.parse(execution.start_time) - timedelta(hours=hours))  # as the run began
     purged, after = audit.purge_page(shard, before, operations, message.get("after") or None, dry_run=dry_run,
                                      limit=settings().audit_purge_step_records)
-    system_jobs.add_counts(JOB, execution_id, {"purged": purged})
+    system_jobs.progress(JOB, execution_id, {"purged": purged})
     if after is None and shard + 1 >= audit.SHARDS:
         return _finish(system_jobs.get(JOB, execution_id) or execution, dry_run)
     following = {"shard": shard, "after": after} if after is not None else {"shard": shard + 1, "after": ""}

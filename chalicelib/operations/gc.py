@@ -50,12 +50,13 @@ class GcFailed(Exception):
     pass
 
 
-def _launch(execution: ExecutionRecord) -> None:
-    workflows.start(settings().gc_state_machine_arn, f"gc-{execution.execution_id}",
-                    {"execution_id": execution.execution_id})
+def _launch(execution: ExecutionRecord) -> dict[str, str]:
+    arn = workflows.start(settings().gc_state_machine_arn, f"gc-{execution.execution_id}",
+                          {"execution_id": execution.execution_id})
+    return {"workflow_arn": arn}
 
 
-JOB = system_jobs.SystemJob("gc", "GARBAGE_COLLECTION", "garbage collection", _launch)
+JOB = system_jobs.SystemJob("gc", "GARBAGE_COLLECTION", "garbage collection", _launch, system_jobs.workflow_alive)
 
 
 def parameters(given: Any) -> dict[str, Any]:

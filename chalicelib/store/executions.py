@@ -139,13 +139,13 @@ def count_task(kind: str, execution_id: int, status: str) -> None:
     add_counts(kind, execution_id, {status: 1})
 
 
-def add_counts(kind: str, execution_id: int, counts: dict[str, int]) -> None:
-    """Add to several of the execution's counts in one write (a task reporting what it did); nothing when
-    the execution is gone."""
+def add_counts(kind: str, execution_id: int, counts: dict[str, int], **fields: Any) -> None:
+    """Add to several of the execution's counts and set `fields`, in one write (a task reporting what it
+    did); nothing when the execution is gone."""
     added = {f"{_TASKS}{name}": value for name, value in counts.items() if value}
-    if added:
+    if added or fields:
         with contextlib.suppress(metadata.ConditionFailed):
-            metadata.set_fields(*_key(kind, execution_id), {}, add=added)
+            metadata.set_fields(*_key(kind, execution_id), fields, add=added)
 
 
 def delete(kind: str, execution_id: int) -> None:

@@ -19,6 +19,17 @@ def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
     return answer["executionArn"]
 
 
+def status(execution_arn: str) -> str | None:
+    """An execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED); None when there is no such
+    execution (lost with the local emulator's memory)."""
+    try:
+        return client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return None
+        raise
+
+
 def resume(token: str, output: dict[str, Any]) -> bool:
     """Hand a task token back with its result; False when the task is no longer waiting."""
     try:

@@ -50,7 +50,9 @@ RARE_PATHS = {
     "APIHandler": {"states:SendTaskSuccess"},
     "ExportTaskFunction": {"states:SendTaskSuccess"},
     # A scheduled system job's start sweeps the executions beyond the newest 50 (their records and logs).
-    "ScanFunction": {"dynamodb:DeleteItem", "s3:ListBucket"},
+    "ScanFunction": {"dynamodb:DeleteItem", "s3:ListBucket",
+                     # ... and asks whether the previous run's state machine still runs.
+                     "states:DescribeExecution"},
 }
 ANY = "*"  # a resource the call's parameters do not name (a task token's state machine)
 
@@ -94,6 +96,8 @@ def _needs(service: str, operation: str, params: dict[str, Any], region: str) ->
             yield "iam:PassRole", params["Target"]["RoleArn"]
     elif service == "states" and "stateMachineArn" in params:
         arns = [params["stateMachineArn"]]
+    elif service == "states" and "executionArn" in params:
+        arns = [params["executionArn"]]
     elif service == "secretsmanager":
         arns = [params["SecretId"]]
     else:

@@ -55,7 +55,7 @@ def _ended(client: Client, execution_id: int) -> dict[str, Any]:
     def ended() -> bool:
         return api(client, "GET", f"/system/gc/{execution_id}").json()["job_status"] != "Running"
 
-    wait_until(ended, 120)
+    wait_until(ended)
     return api(client, "GET", f"/system/gc/{execution_id}").json()
 
 
@@ -306,3 +306,39 @@ def test_a_stop_is_honoured_between_batches_and_the_next_run_finishes(client: Cl
     assert left  # the ranges after the stop were not swept (12 random digests over 16 ranges, 4 swept at once)
     assert _run_gc(client)["job_status"] == "Success"
     assert not any(_stored(d) for image in images for d in _digests(image))
+
+
+def test_a_collection_whose_state_machine_died_ends_error_and_the_next_one_runs(client: Client,
+                                                                                 no_window: None) -> None:
+    """The worker gone mid-sweep (its state machine aborted, as a crash of the local stack loses it): the
+    execution must not read Running forever and refuse every later run with 409."""
+    image = make_image("orphaned")
+    push_image(client, "library/app", "v1", image)
+    _delete(client, "library/app", image.digest)
+    states = boto3.client("stepfunctions")
+    aborted: list[str] = []
+
+    def abort() -> None:
+        running = states.list_executions(stateMachineArn=settings().gc_state_machine_arn,
+                                         statusFilter="RUNNING")["executions"]
+        for execution in running:
+            states.stop_execution(executionArn=execution["executionArn"])
+            aborted.append(execution["executionArn"])
+
+    def abort_the_state_machine(keys: list[str]) -> None:
+        if not aborted:  # from a thread of the test's, not as the task function (tests/support/permissions.py)
+            thread = threading.Thread(target=abort)
+            thread.start()
+            thread.join()
+
+    with before_s3_deletes(abort_the_state_machine):
+        started = api(client, "POST", "/system/gc/schedule", {"schedule": {"type": "Manual"}, "parameters": {}})
+        assert started.status == 201
+        wait_until(lambda: bool(aborted), 120)
+    lost_id = int(started.header("Location").rsplit("/", 1)[1])
+
+    assert _ended(client, lost_id)["job_status"] == "Error"
+    assert "stopped without finishing" in _log(client, lost_id)
+    following = _run_gc(client)
+    assert following["job_status"] == "Success" and following["id"] == lost_id + 1
+    assert not any(_stored(d) for d in _digests(image))

@@ -140,3 +140,25 @@ def test_a_stopped_purge_goes_no_further(client: Client, local_functions: LocalF
     local_functions.drain()
     assert api(client, "GET", f"/system/purgeaudit/{execution_id}").json()["job_status"] == "Stopped"
     assert _total(client) == 40
+
+
+def test_a_purge_not_heard_from_within_the_deadline_ends_error_and_the_next_one_runs(
+        client: Client, local_functions: LocalFunctions, configure: Configure) -> None:
+    _seed(10, "pull", 3)
+    parameters = {"schedule": {"type": "Manual"},
+                  "parameters": {"audit_retention_hour": 24, "include_operations": "pull"}}
+    lost = api(client, "POST", "/system/purgeaudit/schedule", parameters)  # its steps never run: a crash
+    assert lost.status == 201
+    assert api(client, "POST", "/system/purgeaudit/schedule", parameters).status == 409  # within the deadline
+    lost_id = int(lost.header("Location").rsplit("/", 1)[1])
+
+    configure(SYSTEM_JOB_STALE_SECONDS="0")  # the deadline has passed
+    assert api(client, "GET", f"/system/purgeaudit/{lost_id}").json()["job_status"] == "Error"
+    assert "stopped without finishing" in api(client, "GET", f"/system/purgeaudit/{lost_id}/log").body.decode()
+    configure(SYSTEM_JOB_STALE_SECONDS="600")
+    following = _purge(client, local_functions, parameters["parameters"])
+    assert following.status == 201
+    following_id = int(following.header("Location").rsplit("/", 1)[1])
+    assert api(client, "GET", f"/system/purgeaudit/{following_id}").json()["job_status"] == "Success"
+    assert api(client, "GET", f"/system/purgeaudit/{lost_id}").json()["job_status"] == "Error"  # its step did nothing
+    assert _total(client) == 0

@@ -55,7 +55,7 @@ def _schedule_json(saved: schedules.SavedSchedule) -> dict[str, Any]:
 
 def _execution(api: JobApi, raw_id: str) -> ExecutionRecord:
     execution_id = path_int(raw_id)
-    found = system_jobs.get(api.job, execution_id)
+    found = system_jobs.look_up(api.job, execution_id)
     if found is None:
         raise harbor_error("NOT_FOUND", f"{api.job.title} {execution_id} not found")
     return found
