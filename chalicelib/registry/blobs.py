@@ -65,9 +65,13 @@ def sizes(name: str, digests: list[str]) -> dict[str, int]:
     return store.linked_sizes(name, digests) if digests else {}
 
 
-def known_size(digest: str) -> int | None:
-    """Size of a blob stored in the registry (in any repository), None when it is not stored."""
-    return store.stored_size(digest)
+def stored_size(digest: str) -> int | None:
+    """Size of a blob stored in the registry (in any repository), None unless its record and its bytes
+    are both there. Whoever would reuse a stored blob checks both: a record is never trusted alone
+    (bytes lost outside the registry's control would otherwise stay lost for every later push of that
+    blob, in any repository)."""
+    size = store.stored_size(digest)
+    return size if size is not None and objects.exists(objects.blob_key(digest)) else None
 
 
 def mount(name: str, digest: str, source: str) -> int | None:
@@ -80,7 +84,7 @@ def put_monolithic(name: str, digest: str, data: bytes) -> None:
     """A whole blob in one request (POST ?digest=): verified, stored once, linked."""
     if digest_of(data, algorithm_of(digest)) != digest:
         raise DomainError("DIGEST_INVALID", detail={"digest": digest})
-    if known_size(digest) is None or not link(name, digest, len(data)):
+    if stored_size(digest) is None or not link(name, digest, len(data)):
         objects.put(objects.blob_key(digest), data)
         link_new(name, digest, len(data))
 

@@ -109,7 +109,7 @@ def finish(session: Session, digest: str, data: bytes) -> int:
         cancel(session)
         raise DomainError("DIGEST_INVALID", detail={"expected": digest, "actual": actual})
     size = session.offset + len(data)
-    if blobs.known_size(digest) is not None and blobs.link(session.name, digest, size):
+    if blobs.stored_size(digest) is not None and blobs.link(session.name, digest, size):
         if session.multipart_id:
             objects.abort_multipart(session.data_key, session.multipart_id)
     else:

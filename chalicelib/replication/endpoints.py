@@ -54,7 +54,7 @@ class Local:
 
     def mount(self, repository: str, digest: str, source: str) -> bool:
         """Any copy of the blob here will do: blobs are stored once per digest."""
-        size = blobs.known_size(digest)
+        size = blobs.stored_size(digest)
         return size is not None and blobs.link(repository, digest, size)
 
     def read_blob(self, repository: str, digest: str) -> Iterator[bytes]:

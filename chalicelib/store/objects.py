@@ -134,6 +134,10 @@ def check_bucket() -> None:
     client("s3").head_bucket(Bucket=_bucket())
 
 
+def exists(key: str) -> bool:
+    return etag(key) is not None
+
+
 def etag(key: str) -> str | None:
     try:
         return client("s3").head_object(Bucket=_bucket(), Key=key)["ETag"]

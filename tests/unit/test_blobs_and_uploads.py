@@ -216,3 +216,21 @@ def test_blob_delete_unlinks(client: Client) -> None:
 def test_unknown_blob(client: Client) -> None:
     reply = client.request("GET", f"/v2/library/app/blobs/{sha256(b'nope')}")
     assert reply.status == 404 and reply.error_codes == ["BLOB_UNKNOWN"]
+
+
+@pytest.mark.parametrize("upload", ["monolithic", "chunked"])
+def test_a_blob_whose_bytes_were_lost_is_stored_again_by_the_next_upload(client: Client, upload: str) -> None:
+    """A record is never trusted alone: bytes gone from S3 behind the registry's back (a restore of an
+    older bucket) come back with the next upload of them, in any repository."""
+    data = os.urandom(6 * MiB + 7)  # a multipart session when chunked
+    assert upload_blob(client, "library/first", data).status == 201
+    algorithm, hex_digest = sha256(data).split(":")
+    key = f"blobs/{algorithm}/{hex_digest[:2]}/{hex_digest}"
+    boto3.client("s3").delete_object(Bucket=settings().bucket_name, Key=key)
+
+    again = upload_blob(client, "library/second", data) if upload == "monolithic" else \
+        upload_chunked(client, "library/second", data, 2 * MiB)
+    assert again.status == 201, again.body
+    assert _s3_blob(sha256(data)) == data
+    assert client.request("GET", f"/v2/library/second/blobs/{sha256(data)}").status == 307
+    _nothing_left_of_uploads()
