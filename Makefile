@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt requirements-scanner.txt | sha256sum | cut -c1-12)
 
-.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc bench-replication bench-portal package system-tools
+.PHONY: venv run test unit e2e lint bench bench-pull bench-scan bench-export bench-gc bench-replication bench-portal \
+	bench-crash bench-idle package system-tools
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-scanner.txt
 	@PYTHON=$(PYTHON) bash infra/ensure-tools.sh python
@@ -73,6 +74,15 @@ bench-replication: venv system-tools
 # bytes and time until drawn (p50, p90); the project summary's calls as its repositories grow.
 bench-portal: venv system-tools
 	$(BIN)/python -m tests.bench.portal
+
+# kill -9 of `make run` at random moments under pushes, deletes and a GC, KILLS times (default 100): kills,
+# pushes checked, bytes verified, the longest save, anything lost (zero).
+bench-crash: venv system-tools
+	$(BIN)/python -m tests.bench.crash
+
+# An idle `make run`: CPU of all its processes over 30 s (share of one core), and the first job's pickup.
+bench-idle: venv system-tools
+	$(BIN)/python -m tests.bench.idle
 
 # AWS deployment artefacts in build/: chalice's SAM template merged with infra/template.yaml,
 # the functions/ code and their dependency layer.

@@ -3,10 +3,13 @@ is the store a part of Harbor's stack became here, probed with one cheap call.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from chalicelib import configurations
 from chalicelib.audit import forward
+from chalicelib.config import settings
 from chalicelib.observability import logger
 from chalicelib.store import cache, metadata, objects, queue
 
@@ -43,6 +46,21 @@ def _forwarding() -> dict[str, str]:
     return {"name": "auditlog_forwarder", "status": "healthy"}
 
 
+def _persistence(status_file: str) -> dict[str, str]:
+    """The local stack's saves of its state to disk (infra/snapshot.py): unhealthy from a failed save
+    until one succeeds, when what was acknowledged since may not survive a crash."""
+    try:
+        status = json.loads(Path(status_file).read_text())
+    except FileNotFoundError:  # no save has ended yet
+        return {"name": "persistence", "status": "healthy"}
+    except (OSError, ValueError) as error:
+        logger.warning("health check failed", extra={"component": "persistence", "error": str(error)})
+        return {"name": "persistence", "status": "unhealthy", "error": "persistence did not answer"}
+    if status.get("healthy"):
+        return {"name": "persistence", "status": "healthy"}
+    return {"name": "persistence", "status": "unhealthy", "error": str(status.get("error") or "saves fail")}
+
+
 def report() -> dict[str, object]:
     """Harbor's OverallHealthStatus: unhealthy when any component is (a few small calls, one after the
     other)."""
@@ -50,5 +68,7 @@ def report() -> dict[str, object]:
     components = [_status(name, check) for name, check in checks]
     if configurations.current()["audit_log_forward_endpoint"]:
         components.append(_forwarding())
+    if settings().persistence_status_file:
+        components.append(_persistence(settings().persistence_status_file))
     healthy = all(c["status"] == "healthy" for c in components)
     return {"status": "healthy" if healthy else "unhealthy", "components": components}

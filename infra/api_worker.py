@@ -4,8 +4,8 @@ Every worker serves the Chalice app through its own local API Gateway (infra/gat
 launcher's listening socket, which it inherits: the kernel hands each new connection to one of the
 workers accepting on it, so concurrent requests use every core instead of queueing on one interpreter
 lock. Like Lambda instances they share nothing but AWS (the emulator, over HTTP) and the cache; their
-environment is the launcher's. A worker stops on SIGTERM or SIGINT, letting requests in flight finish,
-and when its launcher is gone.
+environment is the launcher's. A worker stops on SIGTERM or SIGINT, letting requests in flight finish;
+the kernel sends it SIGTERM when its launcher dies (infra/children.py).
 """
 
 from __future__ import annotations
@@ -47,17 +47,15 @@ class ApiWorkers:
         os.close(ready_write)
         return process, ready_read
 
-    def supervise(self, stop: threading.Event) -> None:
-        """Start again a worker that died (as Lambda replaces an instance), until `stop` is set."""
-        while not stop.wait(1):
-            for index, process in enumerate(self.processes):
-                if process.poll() is not None and not stop.is_set():
-                    print(f"API worker {process.pid} exited ({process.returncode}): starting another",
-                          flush=True)
-                    replacement, ready = self._spawn()
-                    self.processes[index] = replacement
-                    os.read(ready, 1)
-                    os.close(ready)
+    def replace_exited(self) -> None:
+        """Start again a worker that died (as Lambda replaces an instance)."""
+        for index, process in enumerate(self.processes):
+            if process.poll() is not None:
+                print(f"API worker {process.pid} exited ({process.returncode}): starting another", flush=True)
+                replacement, ready = self._spawn()
+                self.processes[index] = replacement
+                os.read(ready, 1)
+                os.close(ready)
 
     def stop(self, grace_seconds: float) -> None:
         """Let each finish what is in flight (`grace_seconds`), then kill what is left."""
@@ -83,8 +81,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--grace-seconds", type=float, required=True)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from infra import gateway, tls
+    from infra import children, gateway, tls
 
+    children.signal_when_orphaned(args.launcher_pid, signal.SIGTERM)  # it drains, then exits
     stop = threading.Event()
     for stopping in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stopping, lambda *_: stop.set())
@@ -98,18 +97,10 @@ def main(argv: list[str]) -> int:
         return 0
     os.close(args.ready_fd)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    threading.Thread(target=_stop_when_orphaned, args=(args.launcher_pid, stop), daemon=True).start()
     stop.wait()
     server.shutdown()  # accepts no more; what is in flight gets the grace time
     server.drain(args.grace_seconds)
     os._exit(0)  # daemon threads of unanswered requests are dropped, as the launcher's were
-
-
-def _stop_when_orphaned(launcher: int, stop: threading.Event) -> None:
-    """A launcher killed outright cannot stop its workers: they stop when they outlive it."""
-    while not stop.wait(1):
-        if os.getppid() != launcher:
-            stop.set()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A redis-server of our own on a private port (never the machine's 6379, which may run another):
-the local stack's cache (infra/launcher.py), and the tests', which also stop it, freeze it (SIGSTOP:
-connections hang, data kept, as in a network partition) and restart it. Nothing is saved to disk."""
+the local stack's cache (infra/launcher.py), which starts it again on the same port when it dies, and
+the tests', which also stop it, freeze it (SIGSTOP: connections hang, data kept, as in a network
+partition) and restart it. Nothing is saved to disk; it dies with the process that started it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import redis
 
+from infra.children import die_with_parent
 from infra.ports import free_port
 
 
@@ -38,7 +40,8 @@ class RedisServer:
              "--dir", str(self.workdir), "--maxmemory-policy", "volatile-lru"],
             # Its own session: a Ctrl-C meant for the launcher must leave it to the launcher, which
             # still writes the pulls it buffered before stopping it.
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=die_with_parent())
         deadline = time.monotonic() + 30
         while True:  # until it answers
             try:
@@ -48,6 +51,10 @@ class RedisServer:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.05)
+
+    def exited(self) -> bool:
+        """True when it was started and has died since (not stopped by `stop`)."""
+        return self.process is not None and self.process.poll() is not None
 
     def stop(self) -> None:
         """Kill it: everything it held is gone."""

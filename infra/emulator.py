@@ -28,7 +28,8 @@ table for every transaction (its rollback copy) and a pushed blob is an S3 key o
 every copy of every item and every deleted blob: gigabytes after a few thousand pushes and deletes.
 
 `track_changes()` counts the emulator's writes (`generation()`), so the launcher's snapshots of
-its state (infra/snapshot.py) are taken only when something changed.
+its state (infra/snapshot.py) are taken only when something changed. `frozen()` holds the DynamoDB and
+S3 locks at once, so what a snapshot reads meanwhile is one moment of both.
 """
 
 from __future__ import annotations
@@ -37,14 +38,28 @@ import copy
 import functools
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-_lock = threading.RLock()
+_dynamodb_lock = threading.RLock()
+_s3_lock = threading.RLock()  # its own: an S3 request never waits on DynamoDB's
+_LOCKS = {"dynamodb": _dynamodb_lock, "s3": _s3_lock}
 _applied = False
 
 
-def _serialized(method: Callable[..., Any], lock: threading.RLock = _lock) -> Callable[..., Any]:
+@contextmanager
+def frozen(*services: str) -> Iterator[None]:
+    """No request of these services ("dynamodb", "s3"; both when none is named) runs meanwhile (once
+    serialize_dynamodb and serialize_s3 are applied). Taken in one order, so two callers never deadlock."""
+    with ExitStack() as held:
+        for name, lock in _LOCKS.items():
+            if not services or name in services:
+                held.enter_context(lock)
+        yield
+
+
+def _serialized(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
         with lock:
@@ -74,7 +89,7 @@ def serialize_dynamodb() -> None:
     Table.__deepcopy__ = lambda table, memo: table  # moto's whole-table rollback copy: see _item_rollback
     for name, member in list(vars(DynamoDBBackend).items()):
         if callable(member) and not name.startswith("_"):
-            setattr(DynamoDBBackend, name, _serialized(member))
+            setattr(DynamoDBBackend, name, _serialized(member, _dynamodb_lock))
     _applied = True
 
 
@@ -112,15 +127,18 @@ def _item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def serialize_s3() -> None:
-    """Wrap every public operation of moto's S3 backend in its own lock (idempotent)."""
+    """Wrap every public operation of moto's S3 backend in its own lock (idempotent). A PutObject sets
+    the new object's content type and metadata after the backend's put: the whole request holds the lock,
+    so no one sees the object without them."""
     from moto.s3.models import S3Backend
+    from moto.s3.responses import S3Response
 
     if getattr(S3Backend, "_serialized", False):
         return
-    lock = threading.RLock()  # its own: an S3 request never waits on DynamoDB's
     for name, member in list(vars(S3Backend).items()):
         if callable(member) and not name.startswith("_"):
-            setattr(S3Backend, name, _serialized(member, lock))
+            setattr(S3Backend, name, _serialized(member, _s3_lock))
+    S3Response.put_object = _serialized(S3Response.put_object, _s3_lock)  # type: ignore[method-assign]
     S3Backend._serialized = True  # type: ignore[attr-defined]
 
 

@@ -12,7 +12,9 @@
 5. serves the Chalice app through the local API Gateway, in one worker process per core on a shared
    listening socket (infra/api_worker.py), until Ctrl-C or SIGTERM; then lets requests in flight
    finish (a few seconds), saves the state and exits.
-The embedded emulator's state is restored from DATA_DIR at start and saved there as it changes.
+The embedded emulator's state is restored from DATA_DIR at start and saved there as it changes
+(infra/snapshot.py). The launcher supervises its children: a worker or the redis-server that dies is
+started again, and none outlives the launcher (infra/children.py).
 """
 
 from __future__ import annotations
@@ -84,6 +86,19 @@ def _cache_server(args: argparse.Namespace, named: str) -> RedisServer | None:
     return server
 
 
+def _supervise(workers: ApiWorkers, cache: RedisServer | None, stop: threading.Event) -> None:
+    """Until `stop`: a worker that died is replaced (as Lambda replaces an instance), and the redis-server
+    started again on its port (as ElastiCache replaces a node; the cache then starts a new epoch)."""
+    while not stop.wait(1):
+        workers.replace_exited()
+        if cache and cache.exited():
+            print("Cache: redis-server exited: starting it again", flush=True)
+            try:
+                cache.start()
+            except RuntimeError as error:  # tried again in a second; the table answers meanwhile
+                print(f"Cache: {error}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     _local_defaults()
@@ -127,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         local.dispatch_lambda_invocations()
     local.start(stop)
     if snapshots:
-        snapshots.save()
+        os.environ["PERSISTENCE_STATUS_FILE"] = str(snapshots.status_file)  # read by /health in the workers
+        snapshots.save_reporting()
         snapshots.run_every(args.snapshot_seconds, stop)
     listener = socket.create_server((args.host, args.port), backlog=1024)
     port = listener.getsockname()[1]
@@ -146,11 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     # Both stop it, even when started from a background job (which starts with SIGINT ignored).
     for stopping in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stopping, lambda *_: stop.set())
-    workers.supervise(stop)
+    _supervise(workers, cache, stop)
     workers.stop(GRACE_SECONDS)  # no new requests; those in flight get a few seconds to be answered
     local.run_minutely()  # the pulls still buffered in the cache, which is not saved
     if snapshots:
-        snapshots.save()
+        snapshots.save_reporting()
     if cache:
         cache.stop()
     print("stopped", flush=True)

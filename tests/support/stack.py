@@ -20,6 +20,7 @@ from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ("admin", "Harbor12345")
+START_SECONDS = 600  # a bound for a broken start, not a timing
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,13 @@ def local_stack(tmp: Path, *extra: str, env_extra: dict[str, str] | None = None)
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     # Throwaway state: each stack keeps its data in its own temporary directory unless told otherwise.
     env.update({"POWERTOOLS_LOG_LEVEL": "INFO", "DATA_DIR": str(tmp / "data"), **(env_extra or {})})
+    started = log.stat().st_size
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.launcher", "--port", str(port), "--emulator-port", str(emulator), *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    started = log.stat().st_size if log.exists() else 0
+    # A start takes seconds; on a machine other work keeps busy, minutes. Only an exit fails it at once.
+    deadline = time.monotonic() + START_SECONDS
     while b"Registry ready" not in log.read_bytes()[started:]:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

@@ -1,0 +1,82 @@
+"""`make bench-idle`: what an idle `make run` costs (CPU of the launcher and all its children over 30 s
+with no traffic, as a share of one core) and how soon the first job after the idle period is picked up
+(a queued audit-log purge, from the request to its Success), against the same job on a busy stack."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.stack import ADMIN, Stack, local_stack
+
+IDLE_SECONDS = 30
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        found.append(current)
+        frontier += children.get(current, [])
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+def idle_share(stack: Stack) -> float:
+    assert stack.process is not None
+    pids = _descendants(stack.process.pid)
+    before, started = _cpu_seconds(pids), time.monotonic()
+    time.sleep(IDLE_SECONDS)  # the measurement itself: no traffic for this long
+    return (_cpu_seconds(pids) - before) / (time.monotonic() - started)
+
+
+def job_pickup_seconds(stack: Stack) -> float:
+    """From the request of a queued job (an audit-log purge of nothing) to its Success."""
+    started = time.monotonic()
+    reply = requests.post(f"{stack.url}/api/v2.0/system/purgeaudit/schedule", auth=ADMIN, timeout=60, json={
+        "schedule": {"type": "Manual"}, "parameters": {"audit_retention_hour": 24, "include_operations": "pull"}})
+    assert reply.status_code == 201, reply.text
+    location = reply.headers["Location"]
+    while requests.get(f"{stack.url}{location}", auth=ADMIN, timeout=60).json()["job_status"] != "Success":
+        assert time.monotonic() - started < 600, "the job never ended"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as work, local_stack(Path(work)) as stack:
+        time.sleep(5)  # the start's own saves and first schedules settle before the measurement
+        share = idle_share(stack)
+        after_idle = job_pickup_seconds(stack)
+        busy = [job_pickup_seconds(stack) for _ in range(5)]
+    print(f"idle make run, all processes: {share * 100:.1f}% of one core over {IDLE_SECONDS} s (target < 2%)")
+    print(f"first queued job after idle: {after_idle * 1000:.0f} ms to Success; "
+          f"the same job on a busy stack: median {statistics.median(busy) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
