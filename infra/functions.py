@@ -31,6 +31,8 @@ from infra.resources import Context
 
 # A queued message moves from delayed to visible to in flight; counted in that order, one count per call,
 # none is missed between counts (see LocalFunctions.pending).
+POLL_WAIT_SECONDS = 20  # SQS's longest wait for a receive
+
 _PENDING_STATES = ("ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages",
                    "ApproximateNumberOfMessagesNotVisible")
 
@@ -118,9 +120,10 @@ class LocalFunctions:
             return handler(event, LambdaContext(function, time.monotonic() + timeout,
                                                 aws_request_id=str(uuid.uuid4())))
 
-    def deliver(self, source: QueueSource, wait_seconds: int = 0) -> int:
-        """One receive from the queue and one invocation with what came; returns the messages handled."""
-        sqs = boto3.client("sqs", region_name=self.context.region)
+    def deliver(self, source: QueueSource, wait_seconds: int = 0, sqs: Any = None) -> int:
+        """One receive from the queue (waiting up to `wait_seconds` for a message) and one invocation with
+        what came; returns the messages handled."""
+        sqs = sqs or boto3.client("sqs", region_name=self.context.region)
         received = sqs.receive_message(QueueUrl=source.queue_url, MaxNumberOfMessages=min(source.batch_size, 10),
                                        WaitTimeSeconds=wait_seconds, AttributeNames=["All"]).get("Messages", [])
         if not received:
@@ -206,11 +209,15 @@ class LocalFunctions:
             logger.exception("scheduled local function failed", extra={"function": schedule.function})
 
     def _poll(self, source: QueueSource, stop: threading.Event) -> None:
+        """Long polls, as Lambda's event source mapping does: an idle queue costs one receive per
+        POLL_WAIT_SECONDS, and a message sent meanwhile is received at once (the emulator wakes the
+        waiting receive). One client for the thread's life: building one costs more than a receive."""
         from chalicelib.observability import logger
 
+        sqs = boto3.client("sqs", region_name=self.context.region)
         while not stop.is_set():
             try:
-                self.deliver(source, wait_seconds=1)
+                self.deliver(source, wait_seconds=POLL_WAIT_SECONDS, sqs=sqs)
             except Exception:  # keep polling, as Lambda's event source mapping would
                 logger.exception("local function invocation failed", extra={"function": source.function})
                 stop.wait(1)
