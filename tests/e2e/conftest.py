@@ -61,7 +61,7 @@ def push(stack: Stack, tmp_path: Path, image: Any, target: str) -> None:
         f"docker://{stack.host}/{target}")
 
 
-def wait_for_report(stack: Stack, path: str, timeout: float = 90) -> dict[str, Any]:
+def wait_for_report(stack: Stack, path: str, timeout: float = 300) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         reply = requests.get(f"{stack.url}/api/v2.0{path}/additions/vulnerabilities", auth=ADMIN, timeout=30)

@@ -42,7 +42,7 @@ def _push_and_scan(stack: Stack, tmp_path: Path) -> dict[str, str]:
                                 auth=ADMIN, timeout=30)
         assert scanned.status_code == 202, scanned.text
         digests[repository] = image.digest
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300
     for repository in digests:
         path = repository.split("/", 1)[1].replace("/", "%252F")
         while not requests.get(f"{stack.url}/api/v2.0/projects/library/repositories/{path}/artifacts/"
@@ -53,7 +53,7 @@ def _push_and_scan(stack: Stack, tmp_path: Path) -> dict[str, str]:
 
 
 def _wait(stack: Stack, execution_id: int) -> dict:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300
     while True:
         execution = requests.get(f"{stack.url}/api/v2.0/export/cve/execution/{execution_id}", auth=ADMIN,
                                  headers={"X-Scan-Data-Type": "Test"}, timeout=30).json()
@@ -97,7 +97,7 @@ async def _with_harborapi(stack: Stack) -> None:
     client = HarborAsyncClient(url=f"{stack.url}/api/v2.0", username=ADMIN[0], secret=ADMIN[1])
     job = await client.export_scan_data(ScanDataExportRequest(projects=[1], repositories="nginx",
                                                               cveIds="CVE-2099-000[1-2]"))
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300
     while (execution := await client.get_scan_export(job.id)).status == "Running":
         assert time.monotonic() < deadline
         await asyncio.sleep(0.2)

@@ -32,17 +32,17 @@ def test_uses_an_external_endpoint_and_starts_no_emulator(tmp_path: Path) -> Non
         wait_for_http(endpoint)
         with local_stack(tmp_path, env_extra={"AWS_ENDPOINT_URL": endpoint}) as stack:
             assert f"AWS endpoint {endpoint}" in stack.log.read_text()
-            assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=10).status_code == 200
+            assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=60).status_code == 200
             tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
             assert tables["TableNames"] == ["harbor-serverless-metadata"]
-        assert requests.get(endpoint, timeout=5).status_code == 200  # the emulator it did not start runs on
+        assert requests.get(endpoint, timeout=60).status_code == 200  # the emulator it did not start runs on
     finally:
         emulator.terminate()
-        emulator.wait(timeout=10)
+        emulator.wait(timeout=60)
 
 
 def test_every_request_logs_one_json_line_with_its_request_id(stack: Stack) -> None:
-    requests.get(f"{stack.url}/v2/", auth=ADMIN, headers={"X-Marker": "1"}, timeout=10)
+    requests.get(f"{stack.url}/v2/", auth=ADMIN, headers={"X-Marker": "1"}, timeout=60)
     lines = [json.loads(line) for line in stack.log.read_text().splitlines() if line.startswith("{")]
     requests_logged = [entry for entry in lines if entry.get("message") == "request"]
     assert requests_logged
@@ -108,7 +108,7 @@ def _running(pid: int) -> bool:
 
 def _refused(stack: Stack) -> bool:
     try:
-        requests.get(f"{stack.url}/v2/", timeout=5)
+        requests.get(f"{stack.url}/v2/", timeout=60)
     except requests.ConnectionError:
         return True
     return False
@@ -121,10 +121,10 @@ def test_requests_are_served_by_worker_processes_that_are_replaced_and_never_out
         workers = _api_workers(stack.process.pid)
         assert len(workers) == 2
         os.kill(min(workers), signal.SIGKILL)  # a worker dies, as a Lambda instance may
-        wait_until(lambda: len(_api_workers(stack.process.pid) - workers) == 1, seconds=60)
+        wait_until(lambda: len(_api_workers(stack.process.pid) - workers) == 1)
         for _ in range(20):  # whichever process accepts, every request is answered
             assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=30).status_code == 200
         workers = _api_workers(stack.process.pid)
         stack.process.kill()  # the launcher killed outright: its workers must not keep its port
         stack.process.wait()
-        wait_until(lambda: _refused(stack) and not [pid for pid in workers if _running(pid)], seconds=60)
+        wait_until(lambda: _refused(stack) and not [pid for pid in workers if _running(pid)])

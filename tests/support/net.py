@@ -11,7 +11,7 @@ from infra.ports import free_port
 __all__ = ["free_port", "wait_for_http"]
 
 
-def wait_for_http(url: str, seconds: float = 30) -> None:
+def wait_for_http(url: str, seconds: float = 300) -> None:
     """Return once anything answers HTTP at `url`."""
     deadline = time.monotonic() + seconds
     while True:

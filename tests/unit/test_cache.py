@@ -194,6 +194,10 @@ def test_requests_are_served_while_redis_hangs_and_the_cache_is_used_again_after
         assert metadata.get(*cache.DIRTY, consistent=True)["missed"] >= 1
     finally:
         cached.thaw()
+    # Short timeouts and leases only made the hang quick to see: a busy machine must not look like one.
+    monkeypatch.setenv("CACHE_TIMEOUT_SECONDS", "10")
+    monkeypatch.setenv("CACHE_LEASE_MS", "60000")
+    _reconfigure()
     # Redis kept its entries; the write it missed is not hidden by them.
     token = _pull_token(client, "library/app")
     assert _digest(_pull(client, "library/app", "v1", token=token)) == moved.digest

@@ -197,7 +197,7 @@ def test_pulls_made_while_the_cache_is_away_are_queued_and_all_counted_once_it_i
         local_functions.drain()
         return _pull_count(client, "app") == 3
 
-    wait_until(all_written, seconds=60)
+    wait_until(all_written)
     assert _pull_records(client) == 3
 
 

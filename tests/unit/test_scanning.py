@@ -29,6 +29,7 @@ from tests.support.vulnerable import (
     findings,
     no_packages,
 )
+from tests.unit.conftest import Configure
 
 GENERIC = "application/vnd.security.vulnerability.report; version=1.1"
 NATIVE = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"
@@ -214,13 +215,11 @@ def test_a_failing_scan_ends_error_with_its_reason(client: Client, worker: Local
 
 
 def test_a_hung_scanner_is_stopped_at_the_time_limit(client: Client, worker: LocalFunctions, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                                     configure: Configure) -> None:
     hung = tmp_path / "trivy"
     hung.write_text("#!/bin/sh\nsleep 30\n")
     hung.chmod(0o755)
-    monkeypatch.setenv("TRIVY_BINARY", str(hung))  # a scanner that never answers
-    monkeypatch.setenv("SCAN_TIMEOUT_SECONDS", "1")
-    settings.cache_clear()
+    configure(TRIVY_BINARY=str(hung), SCAN_TIMEOUT_SECONDS="1")  # a scanner that never answers
     push_image(client, "library/alpine", "3.18", alpine_318())
     assert _scan(client, "alpine", "3.18").status == 202
     worker.drain()
@@ -228,7 +227,6 @@ def test_a_hung_scanner_is_stopped_at_the_time_limit(client: Client, worker: Loc
     assert overview["scan_status"] == "Error"
     log = api(client, "GET", f"{_artifact('alpine', '3.18')}/scan/{overview['report_id']}/log").body.decode()
     assert "did not finish within 1 s" in log
-    settings.cache_clear()
 
 
 def test_a_job_that_never_reports_back_ends_error(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -355,7 +353,7 @@ def test_default_scanner_candidates_and_deletion(client: Client) -> None:
 
 
 def test_an_adapter_that_never_finishes_times_out(client: Client, worker: LocalFunctions,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                   configure: Configure) -> None:
     push_image(client, "library/alpine", "3.18", alpine_318())
     with serve_adapter() as adapter:
         adapter.not_ready_polls = 1_000
@@ -363,11 +361,9 @@ def test_an_adapter_that_never_finishes_times_out(client: Client, worker: LocalF
             "harbor.scanner-adapter/registry-authorization-type": "Bearer"})
         uuid = api(client, "POST", "/scanners", {"name": "slow", "url": adapter.url}).header("Location").rsplit("/")[-1]
         api(client, "PUT", "/projects/library/scanner", {"uuid": uuid})
-        monkeypatch.setenv("ADAPTER_TIMEOUT_SECONDS", "2")
-        settings.cache_clear()
+        configure(ADAPTER_TIMEOUT_SECONDS="2")
         assert _scan(client, "alpine", "3.18").status == 202
         worker.drain()
-        settings.cache_clear()
         # The adapter asked for Bearer registry credentials: it got a registry token, not a password.
         assert adapter.scan_requests[0]["registry"]["authorization"].startswith("Bearer ")
         assert adapter.report_polls >= 1  # every answer was 302 + Refresh-After
