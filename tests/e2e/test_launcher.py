@@ -128,3 +128,45 @@ def test_requests_are_served_by_worker_processes_that_are_replaced_and_never_out
         stack.process.kill()  # the launcher killed outright: its workers must not keep its port
         stack.process.wait()
         wait_until(lambda: _refused(stack) and not [pid for pid in workers if _running(pid)])
+
+
+def _redis_servers(launcher: int) -> dict[int, str]:
+    """The launcher's redis-server children: pid -> its command line (which names the port)."""
+    listed = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(launcher)], capture_output=True, text=True)
+    return {int(line.split()[0]): line for line in listed.stdout.splitlines() if "redis-server" in line}
+
+
+def test_a_redis_server_that_dies_is_started_again_on_its_port(tmp_path: Path) -> None:
+    with local_stack(tmp_path) as stack:
+        assert stack.process is not None
+        [(first, command)] = _redis_servers(stack.process.pid).items()
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: set(_redis_servers(stack.process.pid)) - {first} != set())
+        [again] = _redis_servers(stack.process.pid).values()
+        assert again.split()[-1] == command.split()[-1]  # the same address, as REDIS_URL says
+
+        def cache_healthy() -> bool:
+            health = requests.get(f"{stack.url}/api/v2.0/health", timeout=60).json()
+            return {c["name"]: c["status"] for c in health["components"]}["redis"] == "healthy"
+        wait_until(cache_healthy)
+        assert "redis-server exited: starting it again" in stack.log.read_text()
+
+
+def test_a_launcher_that_fails_to_start_leaves_no_child_running(tmp_path: Path) -> None:
+    taken = socket.create_server(("127.0.0.1", 0))
+    log = tmp_path / "launcher.log"
+    env = {**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, "DATA_DIR": str(tmp_path / "data")}
+    with log.open("wb") as out:
+        launcher = subprocess.Popen([sys.executable, "-m", "infra.launcher", "--port", str(taken.getsockname()[1]),
+                                     "--emulator-port", str(free_port())],
+                                    cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=out)
+    try:
+        wait_until(lambda: "Cache: redis-server on" in log.read_text() or launcher.poll() is not None)
+        servers = _redis_servers(launcher.pid)
+        assert launcher.wait(timeout=600) != 0  # its port is taken
+        assert "Address already in use" in log.read_text()
+        wait_until(lambda: not [pid for pid in servers if _running(pid)])
+    finally:
+        taken.close()
+        if launcher.poll() is None:
+            launcher.kill()
