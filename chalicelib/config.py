@@ -72,10 +72,9 @@ class Settings:
     cache_retry_seconds: float  # how long an unreachable Redis is left alone before it is tried again
     cache_lease_ms: int  # how long the cache is trusted before the table's record of missed writes is read
     cache_entry_ttl_seconds: int
-    # Pull bookkeeping (counts, times, audit records, store/pulls.py): buffered in the cache's stream, or
-    # queued here while the cache is away, and written in batches; what keeps failing is parked in the
-    # dead-letter queue. A buffered pull left unwritten by a run is taken again after pull_retry_seconds
-    # (above the recorder's timeout, so that no live run is overtaken).
+    # Pull bookkeeping (counts, times, audit records, store/pulls.py): queued here and written in batches;
+    # what keeps failing is parked in the dead-letter queue. A tally a run left between its two steps is
+    # moved after pull_retry_seconds (above the recorder's timeout, so that no live run is overtaken).
     pull_queue_url: str
     pull_dead_letter_queue_url: str
     pull_retry_seconds: float

@@ -5,7 +5,7 @@ its SQS event sources are polled here (the emulator stores queues but never invo
 Lambda's SQS event shape and partial-batch failures, so a message a handler reports failed stays
 in the queue for a retry. EventBridge Scheduler schedules are fired here too (the emulator stores them
 but never fires them): those the API creates with an SQS target (scan all) on the minutes their cron
-expression names, and the template's own (ScheduleV2 events: the pull recorder's flush each minute).
+expression names, and the template's own (ScheduleV2 events: the pull recorder's each minute).
 Lambda invocations (a state machine's tasks, run by the emulator's ASL interpreter) are dispatched to
 the same handlers in-process instead of to a container: `dispatch_lambda_invocations`.
 """
@@ -158,11 +158,19 @@ class LocalFunctions:
             time.sleep(0.2)
 
     def run_minutely(self) -> None:
-        """Run now what the template schedules each minute (the pull recorder's flush of the cache's
-        stream): drain() and the launcher's stop, which would otherwise leave the last minute's pulls."""
+        """Run now what the template schedules each minute (the pull recorder's move of stale tallies), as
+        any wait of a minute would: drain()."""
         for schedule in self.schedules:
             if schedule.every_minutes == 1:
                 self.invoke(schedule.function, schedule.payload)
+
+    def deliver_all(self, function: str) -> None:
+        """Deliver what the function's queues hold now, until they are empty (the launcher's stop writes the
+        queued pulls: the emulator's queues are not saved)."""
+        sqs = boto3.client("sqs", region_name=self.context.region)
+        for source in (s for s in self.sources if s.function == function):
+            while self.deliver(source, sqs=sqs):
+                pass
 
     def pending(self, sqs: Any) -> int:
         """Messages not yet handled, in every queue. One GetQueueAttributes call counts the visible

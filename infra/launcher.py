@@ -6,8 +6,8 @@
    --no-cache);
 3. bootstraps the signing key, `admin`, the public project `library` and the built-in Trivy scanner,
    and puts trivy's DB into S3 (the offline DB in infra/trivy-db unless TRIVY_DB_SOURCE says otherwise);
-4. runs the template's functions in this process: their SQS event sources are polled (scan jobs),
-   schedules fired (the pull recorder's each minute, and once more at stop), and the emulator's
+4. runs the template's functions in this process: their SQS event sources are polled (scan jobs,
+   pulls; the queued pulls are written once more at stop), schedules fired, and the emulator's
    state machines (CVE export) call them in-process;
 5. serves the Chalice app through the local API Gateway, in one worker process per core on a shared
    listening socket (infra/api_worker.py), until Ctrl-C or SIGTERM; then lets requests in flight
@@ -74,8 +74,8 @@ def _local_defaults() -> None:
 
 def _cache_server(args: argparse.Namespace, named: str) -> RedisServer | None:
     """A redis-server of our own for the cache, unless one is named (REDIS_URL) or the cache is off.
-    Nothing is saved: a new server starts a new cache epoch (chalicelib/store/cache.py), and the pulls it
-    buffered are written when the launcher stops."""
+    Nothing is saved: a new server starts a new cache epoch (chalicelib/store/cache.py), and nothing but
+    cached reads lives only in it."""
     os.environ["REDIS_URL"] = "" if args.no_cache else named
     if args.no_cache or named:
         return None
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(stopping, lambda *_: stop.set())
     _supervise(workers, cache, stop)
     workers.stop(GRACE_SECONDS)  # no new requests; those in flight get a few seconds to be answered
-    local.run_minutely()  # the pulls still buffered in the cache, which is not saved
+    local.deliver_all("PullRecorderFunction")  # the queued pulls: the emulator's queues are not saved
     if snapshots:
         snapshots.save_reporting()
     if cache:

@@ -1,9 +1,9 @@
-"""Pull bookkeeping (pull counts, pull times, pull audit records): buffered while a pull is answered,
+"""Pull bookkeeping (pull counts, pull times, pull audit records): queued while a pull is answered,
 written in batches by functions/pulls.py (store/pulls.py says how it stays exact)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import TypeVar
 
 from chalicelib import configurations, events
@@ -11,11 +11,10 @@ from chalicelib.observability import logger
 from chalicelib.store import audit, forwarding, pulls
 
 K = TypeVar("K", bound=Hashable)
-_BATCH = 1000  # pulls read from the stream at once, as many as the queue's batches hold
 
 
 def buffer(pulled: events.ArtifactPulled) -> None:
-    """The subscriber of ArtifactPulled: buffered, no write to the table."""
+    """The subscriber of ArtifactPulled: queued, no write to the table."""
     pulls.send(pulls.new_pull(pulled.project.project_id, pulled.project.name, pulled.repository,
                               pulled.reference, pulled.digest, pulled.username))
 
@@ -26,23 +25,13 @@ def record(messages: dict[str, str]) -> list[str]:
     return _record({message_id: pulls.parse(body) for message_id, body in messages.items()})
 
 
-def flush(consumer: str, time_left: Callable[[], bool]) -> int:
-    """Move what runs that stopped halfway left, then write the pulls buffered in the stream, a batch at
-    a time while `time_left()`; returns how many were written. Those whose repository failed stay for a
-    later run."""
+def move_stale_tallies() -> int:
+    """What the recorder's schedule runs: the tallies of runs that stopped between their two steps are
+    moved (store/pulls.py); returns how many."""
     moved = pulls.transfer_stale_tallies()
-    written = left = 0
-    while time_left():
-        batch = pulls.claim(consumer, _BATCH)
-        if not batch:
-            break
-        failed = set(_record({entry.entry_id: entry.pull for entry in batch}))
-        pulls.written(entry for entry in batch if entry.entry_id not in failed)
-        pulls.failed(entry for entry in batch if entry.entry_id in failed)
-        written, left = written + len(batch) - len(failed), left + len(failed)
-    if written or left or moved:
-        logger.info("buffered pulls written", extra={"pulls": written, "left": left, "stale_tallies": moved})
-    return written
+    if moved:
+        logger.info("stale pull tallies moved", extra={"stale_tallies": moved})
+    return moved
 
 
 def _record(parsed: dict[K, pulls.Pull]) -> list[K]:

@@ -1,11 +1,12 @@
 """Pull bookkeeping off the request path: a pull is buffered, and the pull recorder (functions/pulls.py)
 writes a batch of them at once.
 
-The buffer is a Redis stream (`{hr}:pulls`, one XADD, well under a millisecond) read by the recorder's
-consumer group each minute; while the cache is off or away, the pull queue (SQS) instead, consumed as
-its messages come. An entry is acknowledged and deleted once written; one whose recorder failed or
-stopped is claimed again by a later run after `pull_retry_seconds`, and parked in the pull dead-letter
-queue after `_MAX_DELIVERIES`, as SQS's redrive does for the queue.
+The buffer is the pull queue (SQS): one SendMessage before the pull is answered, so an answered pull is
+kept however the cache or an instance fails (it used to be a Redis stream, whose entries died with the
+cache: ElastiCache replicates asynchronously and a node's failure may lose its latest writes). The
+queue's messages come to the recorder in batches (its SQS event source: up to 1,000 pulls gathered
+for up to 5 s); a message whose repository could not be written is delivered again after the queue's
+visibility timeout, and parked in the pull dead-letter queue after five receives (the queue's redrive).
 
 A pull carries its audit record's id and nonce, made when it was answered, so the record is the same
 item however often the pull is delivered. The record is also the proof that the pull was counted. Each
@@ -17,7 +18,7 @@ repository's share of a batch is written in two steps:
    sets each artifact's pull time and deletes the tally, conditional on the tally being unchanged.
 Hence exact counts with at-least-once delivery, and one write per artifact, per repository and per
 audit counter for each batch, however many pulls it holds (a popular image's item is never a hot
-key). A run that stopped between the steps leaves its tally, moved by a later run
+key). A run that stopped between the steps leaves its tally, moved by the recorder's schedule
 (`transfer_stale_tallies`).
 """
 
@@ -31,14 +32,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from itertools import takewhile
 
-import redis
-
 from chalicelib.config import settings
-from chalicelib.observability import logger
-from chalicelib.store import audit, cache, keys, metadata, queue
+from chalicelib.store import audit, keys, metadata, queue
 
-_STREAM, _GROUP = "{hr}:pulls", "recorder"  # in the cache's hash slot and under its ACL (store/cache.py)
-_MAX_DELIVERIES = 5
 _RECORDS_PER_TALLY = metadata.TRANSACTION_LIMIT - 1  # and the tally's update
 _SEEN_TTL_SECONDS = 14 * 24 * 3600  # SQS's longest retention
 _PULLED, _COUNTED = "pulled|", "counted|"  # a tally's attributes: <digest> -> latest record id, <counter> -> n
@@ -81,15 +77,7 @@ def new_pull(project_id: int, project: str, repository: str, reference: str, dig
 
 
 def send(pull: Pull) -> None:
-    """To the stream, else to the queue. A stream write that timed out may still have landed: the pull
-    then reaches the recorder twice, which counts it once (its record id)."""
-    client = cache.connection()
-    if client is not None:
-        try:
-            client.xadd(_STREAM, {"pull": json.dumps(asdict(pull))})
-            return
-        except redis.RedisError as error:
-            cache.unreachable(error)
+    """To the pull queue: kept from then on, whatever fails."""
     queue.send(asdict(pull), queue_url=settings().pull_queue_url)
 
 
@@ -97,70 +85,6 @@ def parse(body: str) -> Pull:
     fields = json.loads(body)
     fields.pop("request_id", None)  # the queue's (store/queue.py)
     return Pull(**fields)
-
-
-@dataclass(frozen=True)
-class Buffered:
-    """A pull read from the stream, and how often it was read (this time included)."""
-
-    entry_id: str
-    pull: Pull
-    deliveries: int
-
-
-def claim(consumer: str, count: int) -> list[Buffered]:
-    """Up to `count` buffered pulls for this recorder: first those a run left unacknowledged for
-    `pull_retry_seconds` (one still being written by a live run is younger), then new ones. None while
-    the cache is off or away: its pulls wait in the stream, later ones go to the queue."""
-    client = cache.connection()
-    if client is None:
-        return []
-    retry_ms = int(settings().pull_retry_seconds * 1000)
-    try:
-        try:
-            client.xgroup_create(_STREAM, _GROUP, id="0", mkstream=True)
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
-        stale = client.xpending_range(_STREAM, _GROUP, min="-", max="+", count=count, idle=retry_ms)
-        deliveries = {p["message_id"]: p["times_delivered"] + 1 for p in stale}
-        entries = client.xclaim(_STREAM, _GROUP, consumer, retry_ms, list(deliveries)) if deliveries else []
-        if len(entries) < count:
-            for _, fresh in client.xreadgroup(_GROUP, consumer, {_STREAM: ">"}, count=count - len(entries)):
-                entries += fresh
-    except redis.RedisError as error:
-        cache.unreachable(error)
-        return []
-    return [Buffered(entry_id, Pull(**json.loads(fields["pull"])), deliveries.get(entry_id, 1))
-            for entry_id, fields in entries if fields]
-
-
-def written(entries: Iterable[Buffered]) -> None:
-    """Acknowledge and delete these entries at once: a stream keeps what it was given until deleted."""
-    ids = [entry.entry_id for entry in entries]
-    if not ids:
-        return
-    client = cache.connection()
-    if client is None:  # they stay pending and come back: their records keep them from counting twice
-        return
-    try:
-        pipeline = client.pipeline(transaction=True)
-        pipeline.xack(_STREAM, _GROUP, *ids)
-        pipeline.xdel(_STREAM, *ids)
-        pipeline.execute()
-    except redis.RedisError as error:
-        cache.unreachable(error)
-
-
-def failed(entries: Iterable[Buffered]) -> None:
-    """Entries left for a later run; those read too often are parked in the dead-letter queue."""
-    parked = [entry for entry in entries if entry.deliveries >= _MAX_DELIVERIES]
-    for entry in parked:
-        queue.send(asdict(entry.pull), queue_url=settings().pull_dead_letter_queue_url)
-    if parked:
-        logger.error("pulls parked in the dead-letter queue", extra={"pulls": len(parked)})
-        written(parked)
-
 
 
 def by_repository(pulls: Iterable[Pull]) -> dict[str, list[Pull]]:

@@ -57,14 +57,17 @@ PRICES = {
     "DynamoDB read units": 0.125,
     "DynamoDB write units": 0.625,
     "ElastiCache Serverless ECPUs": 0.0034,
+    "SQS standard requests": 0.40,
 }
 API_MEMORY_GB = 1.0  # .chalice/config.json: lambda_memory_size 1024
 # Transactional writes cost 2 units: its record, its share of a tally update (99 records each) and of the
 # batch's transfer of 1,000 pulls (the artifact, the repository, 8 audit counters, the tally's deletion).
 RECORDER_WRITE_UNITS_PER_PULL = 2 * (1 + 1 / 99 + (1 + 1 + 8 + 1) / 1000)
-# ElastiCache Serverless bills 1 ECPU per KB a command moves: the pull's MGET (the manifest entry, 1-2 KB)
-# and XADD, and its share of the recorder's stream reads, acknowledgements and deletions.
-ECPUS_PER_PULL = 4
+# ElastiCache Serverless bills 1 ECPU per KB a command moves: the pull's MGET (the manifest entry, 1-2 KB).
+ECPUS_PER_PULL = 2
+# The pull's SendMessage (store/pulls.py), and its share of the event source's receives and deletes
+# (batches of 10 messages).
+SQS_REQUESTS_PER_PULL = 1 + 2 / 10
 
 
 @dataclass
@@ -287,6 +290,7 @@ def _costs(measured: dict[tuple[str, str], tuple[str, float]]) -> None:
             "DynamoDB reads (consistent)": reads * PRICES["DynamoDB read units"],
             "DynamoDB writes (recorder)": RECORDER_WRITE_UNITS_PER_PULL * PRICES["DynamoDB write units"],
             f"ElastiCache (about {ECPUS_PER_PULL} ECPUs)": ECPUS_PER_PULL * PRICES["ElastiCache Serverless ECPUs"],
+            "SQS (the pull's message)": SQS_REQUESTS_PER_PULL * PRICES["SQS standard requests"],
         }
         print(f"-- cache {state}: " + ", ".join(f"{k} {v:.3f}" for k, v in lines.items())
               + f"; total {sum(lines.values()):.2f}")

@@ -10,13 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import boto3
 import requests
 
 from tests.e2e.conftest import ADMIN, Stack, push, wait_for_report
-from tests.support.images import sha256
+from tests.support.images import OCI_MANIFEST, make_image, sha256
 from tests.support.net import free_port, wait_for_http
 from tests.support.stack import local_stack
 from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318, findings
@@ -170,3 +171,45 @@ def test_a_launcher_that_fails_to_start_leaves_no_child_running(tmp_path: Path) 
         taken.close()
         if launcher.poll() is None:
             launcher.kill()
+
+
+def test_every_pull_answered_while_the_cache_hangs_then_dies_is_counted_and_audited(tmp_path: Path) -> None:
+    image = make_image("pulled through a cache outage")
+    with local_stack(tmp_path) as stack:
+        assert stack.process is not None
+        push(stack, tmp_path, image, "library/outage:v1")
+        [redis_pid] = _redis_servers(stack.process.pid)
+        answered: list[int] = []
+        stop = threading.Event()
+
+        def pull_until_stopped() -> None:
+            with requests.Session() as session:
+                while not stop.is_set():
+                    answered.append(session.get(f"{stack.url}/v2/library/outage/manifests/v1", auth=ADMIN,
+                                                timeout=120, headers={"Accept": OCI_MANIFEST}).status_code)
+
+        pullers = [threading.Thread(target=pull_until_stopped) for _ in range(6)]
+        for puller in pullers:
+            puller.start()
+        try:
+            wait_until(lambda: len(answered) >= 50)
+            os.kill(redis_pid, signal.SIGSTOP)  # hangs: every connection to it stalls
+            seen = len(answered)
+            wait_until(lambda: len(answered) >= seen + 50)
+            os.kill(redis_pid, signal.SIGKILL)  # then dies with what it held
+            seen = len(answered)
+            wait_until(lambda: len(answered) >= seen + 50)
+        finally:
+            stop.set()
+            for puller in pullers:
+                puller.join()
+        pulled = answered.count(200)
+        assert pulled == len(answered)
+
+        def counted() -> tuple[int, int]:
+            repository = requests.get(f"{stack.url}/api/v2.0/projects/library/repositories/outage", auth=ADMIN,
+                                      timeout=60).json()
+            records = requests.get(f"{stack.url}/api/v2.0/audit-logs?q=operation%3Dpull%2Cresource%3D~library"
+                                   f"%2Foutage%3A&page_size=1", auth=ADMIN, timeout=60)
+            return repository["pull_count"], int(records.headers["X-Total-Count"])
+        wait_until(lambda: counted() == (pulled, pulled))

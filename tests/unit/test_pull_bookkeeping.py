@@ -1,10 +1,10 @@
 """Pull bookkeeping off the request path (chalicelib/store/pulls.py): a pull writes nothing to the table;
-it is buffered in the cache's stream (or queued while the cache is off or away), and the pull recorder
-writes counts, times and audit records in batches, exact after the flush even when a batch is delivered
-again or a flush stops halfway."""
+it is queued before it is answered, and the pull recorder writes counts, times and audit records in
+batches, exact even when a batch is delivered again or a run stops halfway, and whatever the cache does."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from chalicelib import aws
-from chalicelib.store import pulls
+from chalicelib.store import cache, pulls
 from infra.cache_server import RedisServer
 from infra.functions import LocalFunctions
 from infra.resources import Context
@@ -165,76 +165,75 @@ def test_a_pull_of_an_artifact_deleted_before_the_flush_is_audited_without_reviv
     assert [a["tags"][0]["name"] for a in listed] == ["v2"]
 
 
-def test_with_the_cache_a_pull_is_buffered_in_it_and_written_by_the_next_flush(
+def test_with_the_cache_on_a_pull_is_still_queued_and_nothing_of_it_lives_in_the_cache_alone(
         client: Client, local_functions: LocalFunctions, cached: RedisServer) -> None:
-    push_image(client, "library/app", "v1", make_image("buffered"))
+    push_image(client, "library/app", "v1", make_image("queued"))
     with counting() as usage:
         for _ in range(3):
             assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
     assert not [call for call in usage.calls if call.split(".")[-1].split("(")[0] in _WRITES], usage.calls
-    assert "sqs.SendMessage" not in usage.calls
-    assert cached.client().xlen("{hr}:pulls") == 3
-    assert _pull_records(client) == 0
-    local_functions.drain()  # the recorder's flush, as its schedule runs it each minute
+    assert usage.calls["sqs.SendMessage"] == 3
+    assert cached.client().keys("*pulls*") == []
+    local_functions.drain()
     assert (_pull_count(client, "app"), _pull_records(client)) == (3, 3)
-    assert cached.client().xlen("{hr}:pulls") == 0  # written entries are deleted, not kept
 
 
-def test_pulls_made_while_the_cache_is_away_are_queued_and_all_counted_once_it_is_back(
-        client: Client, local_functions: LocalFunctions, cached: RedisServer) -> None:
-    push_image(client, "library/app", "v1", make_image("away"))
-    assert client.request("GET", "/v2/library/app/manifests/v1").status == 200  # buffered in Redis
-    cached.freeze()  # unreachable, its stream kept
+def test_pulls_answered_while_redis_hangs_then_dies_are_all_counted(
+        client: Client, local_functions: LocalFunctions, cached: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis frozen under pull load (SIGSTOP), then killed: every pull answered 200 has its audit record
+    and its count (they used to wait in a Redis stream, and died with it)."""
+    push_image(client, "library/app", "v1", make_image("outlives the cache"))
+    monkeypatch.setenv("CACHE_TIMEOUT_SECONDS", "0.3")  # a hang is seen quickly (a test of loss, not of time)
+    monkeypatch.setenv("CACHE_RETRY_SECONDS", "0")
+    aws.reset()
+    cache.reset()
+    answered: list[int] = []
+    stop = threading.Event()
+
+    def pull_until_stopped() -> None:
+        while not stop.is_set():
+            answered.append(client.request("GET", "/v2/library/app/manifests/v1").status)
+
+    pullers = [threading.Thread(target=pull_until_stopped) for _ in range(4)]
+    for puller in pullers:
+        puller.start()
     try:
-        with counting() as usage:
-            for _ in range(2):
-                assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
+        wait_until(lambda: len(answered) >= 20)
+        cached.freeze()
+        seen = len(answered)
+        wait_until(lambda: len(answered) >= seen + 8)
+        cached.stop()  # killed while frozen
+        seen = len(answered)
+        wait_until(lambda: len(answered) >= seen + 8)
     finally:
-        cached.thaw()
-    assert usage.calls["sqs.SendMessage"] >= 1  # the first one waits out the timeout, then all go to SQS
-
-    def all_written() -> bool:  # the stream's pull, once the cache is tried again
-        local_functions.drain()
-        return _pull_count(client, "app") == 3
-
-    wait_until(all_written)
-    assert _pull_records(client) == 3
+        stop.set()
+        for puller in pullers:
+            puller.join()
+    local_functions.drain()
+    pulled = answered.count(200)
+    assert pulled == len(answered)
+    assert (_pull_count(client, "app"), _pull_records(client)) == (pulled, pulled)
 
 
 @pytest.fixture
 def retry_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Buffered pulls a run left unacknowledged are taken again by the next run (not 120 s later)."""
+    """A tally a run left behind is moved by the next run (not 120 s later)."""
     monkeypatch.setenv("PULL_RETRY_SECONDS", "0")
     aws.reset()
 
 
-def test_buffered_pulls_a_run_read_or_wrote_without_acknowledging_are_still_counted_once(
-        client: Client, local_functions: LocalFunctions, cached: RedisServer, retry_at_once: None) -> None:
-    push_image(client, "library/app", "v1", make_image("unacknowledged"))
-    push_image(client, "library/other", "v1", make_image("other"))
-    for name in ("app", "app", "other", "app", "other"):
-        assert client.request("GET", f"/v2/library/{name}/manifests/v1").status == 200
-    # A run that read two entries and stopped, and one that wrote all five and stopped before
-    # acknowledging them: both leave their entries pending in the stream.
-    pulls.claim("stopped-run", 2)
-    for repository, group in pulls.by_repository(entry.pull for entry in pulls.claim("dying-run", 1000)).items():
-        pulls.record(repository, group)
-    assert cached.client().xpending("{hr}:pulls", "recorder")["pending"] == 5
-    local_functions.drain()
-    assert (_pull_count(client, "app"), _pull_count(client, "other"), _pull_records(client)) == (3, 2, 5)
-    assert cached.client().xpending("{hr}:pulls", "recorder")["pending"] == 0
-
-
-def test_a_buffered_pull_that_can_never_be_written_is_parked_in_the_dead_letter_queue(
-        client: Client, local_functions: LocalFunctions, cached: RedisServer, retry_at_once: None,
-        stack: Context) -> None:
+def test_a_pull_that_can_never_be_written_is_parked_in_the_dead_letter_queue(
+        client: Client, local_functions: LocalFunctions, stack: Context) -> None:
     push_image(client, "library/app", "v1", make_image("poison"))
     assert client.request("GET", "/v2/library/app/manifests/v1").status == 200
     # A pull whose audit record DynamoDB refuses (an item above 400 KB): its repository fails each time.
     poison = pulls.new_pull(1, "library", "library/poison", "x" * 500_000, "sha256:" + "0" * 64, "admin")
     pulls.send(poison)
+    queue_url = stack.resolve({"Ref": "PullQueue"})
+    sqs = boto3.client("sqs", region_name=stack.region)
+    # Each failed delivery comes back at once instead of after the queue's 6 minutes.
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "0"})
     local_functions.drain()
     assert (_pull_count(client, "app"), _pull_records(client)) == (1, 1)
     dead_letters = _receive_all(stack.resolve({"Ref": "PullDeadLetterQueue"}), stack.region)
     assert [pulls.parse(m["Body"]).record_id for m in dead_letters] == [poison.record_id]
-    assert cached.client().xlen("{hr}:pulls") == 0
