@@ -80,7 +80,8 @@ bench-portal: venv system-tools
 bench-crash: venv system-tools
 	$(BIN)/python -m tests.bench.crash
 
-# An idle `make run`: CPU of all its processes over 30 s (share of one core), and the first job's pickup.
+# An idle `make run`: CPU of all its processes over 30 s (share of one core), the first job's pickup, and a
+# worker's memory after a 300 MB PATCH.
 bench-idle: venv system-tools
 	$(BIN)/python -m tests.bench.idle
 

@@ -13,6 +13,8 @@ apply: a 6 MB Lambda payload (413), a 6 MB response (502) and the 29 s integrati
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
 import importlib.util
 import json
 import queue
@@ -141,6 +143,9 @@ class Gateway:
             with invocation.running(API_FUNCTION):
                 result = app(event, _LambdaContext())
         finally:
+            # Chalice keeps the last request (its body too) until the next one: a large upload's memory
+            # would stay held by an idle instance.
+            app.current_request = app.lambda_context = None
             self._pool.put(app)
         if self.enforce_limits:
             if time.monotonic() - started > INTEGRATION_TIMEOUT_SECONDS:
@@ -167,19 +172,43 @@ class BadRequest(Exception):
     """The request cannot be read: it is answered 400 and the connection closed."""
 
 
+class TooLarge(Exception):
+    """The body could never be stored: it is answered 413 and the connection closed."""
+
+
 _CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,15}")
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
+BODY_LIMIT_BYTES = 5 * 1024 ** 4  # S3's largest object: no body beyond it can be stored
+_READ_BYTES = 1024 * 1024  # a body is read a piece at a time: memory follows what arrived, not what was declared
 
 
-def _read_exactly(stream: Any, size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise BadRequest("the request body is shorter than its Content-Length")
-    return data
+_TRIM_AFTER_BYTES = 64 * 1024 * 1024
+
+
+def _return_freed_memory() -> None:
+    """Give the allocator's freed pages back to the system after a large body (glibc keeps the heap
+    pieces a body was read into, and a worker stayed hundreds of MB larger after one large upload)."""
+    with contextlib.suppress(AttributeError, OSError):  # not glibc: nothing to ask
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def _read_exactly(stream: Any, size: int, received: int = 0) -> list[bytes]:
+    """`size` bytes in pieces; `received`: what the body held before them (for its limit)."""
+    if received + size > BODY_LIMIT_BYTES:
+        raise TooLarge
+    pieces = []
+    while size:
+        piece = stream.read(min(size, _READ_BYTES))
+        if not piece:
+            raise BadRequest("the request body is shorter than its Content-Length")
+        pieces.append(piece)
+        size -= len(piece)
+    return pieces
 
 
 def _read_chunked(stream: Any) -> bytes:
-    chunks = []
+    pieces: list[bytes] = []
+    received = 0
     while True:
         line = stream.readline(1024)
         size_text = line.split(b";", 1)[0].strip()
@@ -189,8 +218,9 @@ def _read_chunked(stream: Any) -> bytes:
         if size == 0:
             while stream.readline(8192) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
-            return b"".join(chunks)
-        chunks.append(_read_exactly(stream, size))
+            return b"".join(pieces)
+        pieces += _read_exactly(stream, size, received)
+        received += size
         if stream.readline(3) not in (b"\r\n", b"\n"):
             raise BadRequest("a chunk is longer than its size")
 
@@ -203,7 +233,7 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
         return b""
     if len(set(declared)) != 1 or not _CONTENT_LENGTH.fullmatch(declared[0].strip()):
         raise BadRequest("invalid Content-Length")
-    return _read_exactly(handler.rfile, int(declared[0]))
+    return b"".join(_read_exactly(handler.rfile, int(declared[0])))
 
 
 def make_handler(gateway: Gateway, body_timeout: float = 10.0) -> type[BaseHTTPRequestHandler]:
@@ -242,6 +272,9 @@ def make_handler(gateway: Gateway, body_timeout: float = 10.0) -> type[BaseHTTPR
             self.connection.settimeout(body_timeout)
             try:
                 body = _read_body(self)
+            except TooLarge:
+                self.send_error(413, "Request Too Long")
+                return
             except (BadRequest, TimeoutError) as error:
                 self.send_error(400, str(error) if isinstance(error, BadRequest) else
                                 "the request body did not arrive in time")
@@ -254,6 +287,9 @@ def make_handler(gateway: Gateway, body_timeout: float = 10.0) -> type[BaseHTTPR
             scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
             headers += [("X-Forwarded-Proto", scheme), ("X-Forwarded-For", self.client_address[0])]
             answer = gateway.invoke(self.command, self.path, headers, body)
+            if len(body) >= _TRIM_AFTER_BYTES:
+                del body
+                _return_freed_memory()
             self.send_response(answer.status)
             names = {k.lower() for k, _ in answer.headers}
             for name, value in answer.headers:

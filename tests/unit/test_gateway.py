@@ -86,3 +86,21 @@ def test_methods_the_api_does_not_serve_get_a_json_error(http_server: tuple[str,
     assert status == 501
     ok = _exchange(http_server, b"GET /api/v2.0/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert ok.startswith(b"HTTP/1.1 200") and ok.endswith(b"Pong")
+
+
+@pytest.mark.parametrize("raw", [
+    b"PATCH /v2/library/app/blobs/uploads/x HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999\r\n\r\n12",
+    b"PATCH /v2/library/app/blobs/uploads/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"fffffffffffffff\r\n12",
+])
+def test_a_body_larger_than_anything_storable_is_413_at_once(http_server: tuple[str, int], raw: bytes) -> None:
+    status, body = _status_and_json(_exchange(http_server, raw))
+    assert status == 413 and body == {"message": "Request Too Long"}
+
+
+def test_a_huge_declared_length_reserves_nothing_before_the_bytes_come(http_server: tuple[str, int]) -> None:
+    """4 TiB declared and two bytes sent: answered (the body never came), not a MemoryError and a
+    dropped connection."""
+    raw = b"PATCH /v2/library/app/blobs/uploads/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4398046511104\r\n\r\n12"
+    status, body = _status_and_json(_exchange(http_server, raw))
+    assert status == 400 and "did not arrive in time" in body["message"]
