@@ -84,10 +84,8 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     from infra import children, gateway, tls
 
+    signals = children.StopSignals()
     children.signal_when_orphaned(args.launcher_pid, signal.SIGTERM)  # it drains, then exits
-    stop = threading.Event()
-    for stopping in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stopping, lambda *_: stop.set())
     listener = socket.socket(fileno=args.listener_fd)
     server = gateway.serve_on(listener,
                               gateway.Gateway(instances=args.instances, enforce_limits=args.enforce_aws_limits),
@@ -98,12 +96,8 @@ def main(argv: list[str]) -> int:
         return 0
     os.close(args.ready_fd)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    # With a timeout, and a look at the parent each time: a signal the kernel hands to another thread
-    # only sets a flag the main thread must wake up to see, and a wait without one never did (a worker
-    # outlived its launcher's kill -9 in 1 of about 20 kills).
-    while not stop.wait(1):
-        if os.getppid() != args.launcher_pid:
-            stop.set()
+    while not signals.wait(1) and os.getppid() == args.launcher_pid:  # and a look at the parent besides
+        pass
     server.shutdown()  # accepts no more; what is in flight gets the grace time
     server.drain(args.grace_seconds)
     os._exit(0)  # daemon threads of unanswered requests are dropped, as the launcher's were

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from infra.api_worker import ApiWorkers
 from infra.cache_server import RedisServer
+from infra.children import StopSignals
 
 ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 5.0  # how long requests in flight may take to finish when the launcher stops
@@ -86,10 +86,11 @@ def _cache_server(args: argparse.Namespace, named: str) -> RedisServer | None:
     return server
 
 
-def _supervise(workers: ApiWorkers, cache: RedisServer | None, stop: threading.Event) -> None:
-    """Until `stop`: a worker that died is replaced (as Lambda replaces an instance), and the redis-server
-    started again on its port (as ElastiCache replaces a node; the cache then starts a new epoch)."""
-    while not stop.wait(1):
+def _supervise(workers: ApiWorkers, cache: RedisServer | None, signals: StopSignals) -> None:
+    """Until a stop is asked for: a worker that died is replaced (as Lambda replaces an instance), and the
+    redis-server started again on its port (as ElastiCache replaces a node; the cache then starts a new
+    epoch)."""
+    while not signals.wait(1):
         workers.replace_exited()
         if cache and cache.exited():
             print("Cache: redis-server exited: starting it again", flush=True)
@@ -160,9 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  try: skopeo copy --dest-tls-verify=false --dest-creds admin:<password> "
           f"oci:<dir> docker://{args.host}:{port}/library/<image>:<tag>", flush=True)
     # Both stop it, even when started from a background job (which starts with SIGINT ignored).
-    for stopping in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stopping, lambda *_: stop.set())
-    _supervise(workers, cache, stop)
+    _supervise(workers, cache, StopSignals())
+    stop.set()
     workers.stop(GRACE_SECONDS)  # no new requests; those in flight get a few seconds to be answered
     local.deliver_all("PullRecorderFunction")  # the queued pulls: the emulator's queues are not saved
     if snapshots:
