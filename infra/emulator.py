@@ -15,6 +15,11 @@ whose bookkeeping wrote a few thousand audit records).
 request deletes from it: garbage collection's parallel sweep tasks made ListObjectsV2 fail with a
 KeyError. It runs one S3 request at a time.
 
+`serialize_sqs()`: moto's SQS rebuilds a queue's message list on every delete while a send appends to
+the list being rebuilt (a message sent at that instant is gone), and two receives at once can take the
+same message: one SQS request at a time, a long poll letting go while it waits. Seen as a batch of
+queued pulls counted six minutes late (the queue's visibility timeout) under 1,000 concurrent pulls.
+
 `bounded_query_costs()`: moto's Query of a partition lists and sorts every item of the table, then
 keeps the partition's, so a Query cost what the whole table holds (seconds per Query at 200,000 items:
 garbage collection's mark phase reads two partitions per repository); it lists the partition only.
@@ -44,6 +49,7 @@ from typing import Any
 
 _dynamodb_lock = threading.RLock()
 _s3_lock = threading.RLock()  # its own: an S3 request never waits on DynamoDB's
+_sqs_lock = threading.RLock()
 _LOCKS = {"dynamodb": _dynamodb_lock, "s3": _s3_lock}
 _applied = False
 
@@ -72,6 +78,7 @@ def behave_as_aws() -> None:
     serialize_dynamodb()
     bounded_query_costs()
     serialize_s3()
+    serialize_sqs()
     bounded_queue_costs()
     forget_model_instances()
 
@@ -140,6 +147,29 @@ def serialize_s3() -> None:
             setattr(S3Backend, name, _serialized(member, _s3_lock))
     S3Response.put_object = _serialized(S3Response.put_object, _s3_lock)  # type: ignore[method-assign]
     S3Backend._serialized = True  # type: ignore[attr-defined]
+
+
+def serialize_sqs() -> None:
+    """Wrap every public operation of moto's SQS backend in its own lock; a receive lets go of it while it
+    waits for messages (a long poll), so sends go on meanwhile (idempotent)."""
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(SQSBackend, "_serialized", False):
+        return
+    for name, member in list(vars(SQSBackend).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(SQSBackend, name, _serialized(member, _sqs_lock))
+    wait = Queue.wait_for_messages
+
+    def wait_unlocked(queue: Queue, timeout: int) -> None:
+        _sqs_lock.release()  # held once: by the receive that waits
+        try:
+            wait(queue, timeout)
+        finally:
+            _sqs_lock.acquire()
+
+    Queue.wait_for_messages = wait_unlocked  # type: ignore[method-assign]
+    SQSBackend._serialized = True  # type: ignore[attr-defined]
 
 
 _partition = threading.local()

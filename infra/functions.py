@@ -150,7 +150,9 @@ class LocalFunctions:
             self.run_minutely()
             if sum(self.deliver(source) for source in self.sources):
                 continue
-            busy = self.pending(sqs)
+            # Twice: a message whose retry delay ends between two of one count's calls is missed by it
+            # (in flight, then visible), but is visible to the next, as nothing else receives meanwhile.
+            busy = self.pending(sqs) or self.pending(sqs)
             if not busy:
                 return
             if time.monotonic() > deadline:
@@ -176,7 +178,8 @@ class LocalFunctions:
         """Messages not yet handled, in every queue. One GetQueueAttributes call counts the visible
         messages before the delayed ones: a delay ending between the two hid its message from both, and
         drain() returned with a job still queued (seen on a loaded machine). Counting each state in its
-        own call, in the order messages move through them, cannot miss one."""
+        own call, in the order messages first move through them, misses none of those; a retried message
+        moves back from in flight to visible, which drain() covers by counting twice."""
         return sum(int(sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=[state])
                        ["Attributes"].get(state, 0)) for state in _PENDING_STATES for source in self.sources)
 

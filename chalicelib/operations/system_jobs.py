@@ -40,7 +40,7 @@ class SystemJob:
 
 
 LOST = "the job's worker stopped without finishing it (the registry may have restarted)"
-_LAUNCH_GRACE_SECONDS = 60  # between an execution's record and the start of its work
+_LAUNCH_GRACE_SECONDS = 10  # between an execution's record and its state machine's start (one request)
 
 
 def _started(execution: ExecutionRecord) -> float:

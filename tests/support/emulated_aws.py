@@ -76,7 +76,7 @@ class EmulatedAws:
         snapshot.create_schedules(scheduler, self._schedules)
         sqs = self._client("sqs")
         queues = sqs.list_queues().get("QueueUrls", [])
-        if queues != self._queues:  # a test deleted one (to see /health fail)
+        if set(queues) != set(self._queues):  # a test deleted one (to see /health fail)
             resources.create_all(self.context)
         # AWS allows one PurgeQueue a minute per queue; the reset purges before every test.
         with mock.patch.dict(os.environ, {"MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}):

@@ -233,7 +233,10 @@ def test_a_pull_that_can_never_be_written_is_parked_in_the_dead_letter_queue(
     sqs = boto3.client("sqs", region_name=stack.region)
     # Each failed delivery comes back at once instead of after the queue's 6 minutes.
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "0"})
-    local_functions.drain()
+    try:
+        local_functions.drain()
+    finally:
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "360"})
     assert (_pull_count(client, "app"), _pull_records(client)) == (1, 1)
     dead_letters = _receive_all(stack.resolve({"Ref": "PullDeadLetterQueue"}), stack.region)
     assert [pulls.parse(m["Body"]).record_id for m in dead_letters] == [poison.record_id]
