@@ -77,8 +77,11 @@ def test_a_thousand_concurrent_pulls_of_one_tag_are_each_counted_and_audited(sta
     def counted() -> tuple[int, int]:
         return _repository(stack, "popular")["pull_count"], _pull_records(stack, "popular")
 
+    # A bound of 15 minutes: on a loaded machine CI twice saw the last batches counted some 5 minutes
+    # late (the pull queue's messages are kept, so nothing is lost; the delay is an open defect of the
+    # local stack, docs/operations.md).
     with contextlib.suppress(AssertionError):
-        wait_until(lambda: counted() == (1000, 1000), interval=0.5)
+        wait_until(lambda: counted() == (1000, 1000), seconds=900, interval=0.5)
     assert counted() == (1000, 1000)  # what was counted, when it never was
 
 
