@@ -14,27 +14,11 @@ from pathlib import Path
 
 import requests
 
+from tests.support.processes import children_running, descendants
 from tests.support.stack import ADMIN, Stack, local_stack
 
 IDLE_SECONDS = 30
 _TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _descendants(pid: int) -> list[int]:
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, frontier = [], [pid]
-    while frontier:
-        current = frontier.pop()
-        found.append(current)
-        frontier += children.get(current, [])
-    return found
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -50,7 +34,7 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 def idle_share(stack: Stack) -> float:
     assert stack.process is not None
-    pids = _descendants(stack.process.pid)
+    pids = descendants(stack.process.pid)
     before, started = _cpu_seconds(pids), time.monotonic()
     time.sleep(IDLE_SECONDS)  # the measurement itself: no traffic for this long
     return (_cpu_seconds(pids) - before) / (time.monotonic() - started)
@@ -77,8 +61,7 @@ def _rss_mb(pid: int) -> int:
 def worker_memory_around_a_large_patch(stack: Stack, size: int = 300 * 1024 * 1024) -> tuple[int, int]:
     """RSS (MB) of the only API worker before and after a blob upload of `size` bytes in one PATCH."""
     assert stack.process is not None
-    [worker] = [pid for pid in _descendants(stack.process.pid)
-                if b"infra.api_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    [worker] = children_running(stack.process.pid, "infra.api_worker")
     before, data = _rss_mb(worker), os.urandom(size)
     with requests.Session() as session:
         session.auth = ADMIN

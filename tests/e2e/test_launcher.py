@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import boto3
@@ -18,7 +17,9 @@ import requests
 
 from tests.e2e.conftest import ADMIN, Stack, push, wait_for_report
 from tests.support.images import OCI_MANIFEST, make_image, sha256
+from tests.support.load import load
 from tests.support.net import free_port, wait_for_http
+from tests.support.processes import children, children_running, running
 from tests.support.stack import local_stack
 from tests.support.vulnerable import ALPINE_318_FINDINGS, alpine_318, findings
 from tests.support.waiting import wait_until
@@ -96,17 +97,6 @@ def test_a_stop_answers_or_closes_requests_in_flight_and_exits(tmp_path: Path) -
         assert "stopped" in stack.log.read_text()
 
 
-def _api_workers(launcher: int) -> set[int]:
-    listed = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(launcher)], capture_output=True, text=True)
-    return {int(line.split()[0]) for line in listed.stdout.splitlines() if "infra.api_worker" in line}
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe never)."""
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def _refused(stack: Stack) -> bool:
     try:
         requests.get(f"{stack.url}/v2/", timeout=60)
@@ -119,22 +109,21 @@ def test_requests_are_served_by_worker_processes_that_are_replaced_and_never_out
         tmp_path: Path) -> None:
     with local_stack(tmp_path, "--workers", "2") as stack:
         assert stack.process is not None
-        workers = _api_workers(stack.process.pid)
+        workers = children_running(stack.process.pid, "infra.api_worker")
         assert len(workers) == 2
         os.kill(min(workers), signal.SIGKILL)  # a worker dies, as a Lambda instance may
-        wait_until(lambda: len(_api_workers(stack.process.pid) - workers) == 1)
+        wait_until(lambda: len(children_running(stack.process.pid, "infra.api_worker") - workers) == 1)
         for _ in range(20):  # whichever process accepts, every request is answered
             assert requests.get(f"{stack.url}/v2/", auth=ADMIN, timeout=30).status_code == 200
-        workers = _api_workers(stack.process.pid)
+        workers = children_running(stack.process.pid, "infra.api_worker")
         stack.process.kill()  # the launcher killed outright: its workers must not keep its port
         stack.process.wait()
-        wait_until(lambda: _refused(stack) and not [pid for pid in workers if _running(pid)])
+        wait_until(lambda: _refused(stack) and not [pid for pid in workers if running(pid)])
 
 
 def _redis_servers(launcher: int) -> dict[int, str]:
     """The launcher's redis-server children: pid -> its command line (which names the port)."""
-    listed = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(launcher)], capture_output=True, text=True)
-    return {int(line.split()[0]): line for line in listed.stdout.splitlines() if "redis-server" in line}
+    return {pid: command for pid, command in children(launcher).items() if "redis-server" in command}
 
 
 def test_a_redis_server_that_dies_is_started_again_on_its_port(tmp_path: Path) -> None:
@@ -163,10 +152,10 @@ def test_a_launcher_that_fails_to_start_leaves_no_child_running(tmp_path: Path) 
                                     cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=out)
     try:
         wait_until(lambda: "Cache: redis-server on" in log.read_text() or launcher.poll() is not None)
-        servers = _redis_servers(launcher.pid)
+        servers = children_running(launcher.pid, "redis-server")
         assert launcher.wait(timeout=600) != 0  # its port is taken
         assert "Address already in use" in log.read_text()
-        wait_until(lambda: not [pid for pid in servers if _running(pid)])
+        wait_until(lambda: not [pid for pid in servers if running(pid)])
     finally:
         taken.close()
         if launcher.poll() is None:
@@ -178,33 +167,20 @@ def test_every_pull_answered_while_the_cache_hangs_then_dies_is_counted_and_audi
     with local_stack(tmp_path) as stack:
         assert stack.process is not None
         push(stack, tmp_path, image, "library/outage:v1")
-        [redis_pid] = _redis_servers(stack.process.pid)
-        answered: list[int] = []
-        stop = threading.Event()
+        [redis_pid] = children_running(stack.process.pid, "redis-server")
 
-        def pull_until_stopped() -> None:
-            with requests.Session() as session:
-                while not stop.is_set():
-                    answered.append(session.get(f"{stack.url}/v2/library/outage/manifests/v1", auth=ADMIN,
-                                                timeout=120, headers={"Accept": OCI_MANIFEST}).status_code)
+        def pull() -> int:
+            return requests.get(f"{stack.url}/v2/library/outage/manifests/v1", auth=ADMIN, timeout=120,
+                                headers={"Accept": OCI_MANIFEST}).status_code
 
-        pullers = [threading.Thread(target=pull_until_stopped) for _ in range(6)]
-        for puller in pullers:
-            puller.start()
-        try:
-            wait_until(lambda: len(answered) >= 50)
+        with load(pull, threads=6) as pulls:
+            pulls.wait_for_more(50)
             os.kill(redis_pid, signal.SIGSTOP)  # hangs: every connection to it stalls
-            seen = len(answered)
-            wait_until(lambda: len(answered) >= seen + 50)
+            pulls.wait_for_more(50)
             os.kill(redis_pid, signal.SIGKILL)  # then dies with what it held
-            seen = len(answered)
-            wait_until(lambda: len(answered) >= seen + 50)
-        finally:
-            stop.set()
-            for puller in pullers:
-                puller.join()
-        pulled = answered.count(200)
-        assert pulled == len(answered)
+            pulls.wait_for_more(50)
+        pulled = pulls.statuses.count(200)
+        assert pulled == len(pulls.statuses)
 
         def counted() -> tuple[int, int]:
             repository = requests.get(f"{stack.url}/api/v2.0/projects/library/repositories/outage", auth=ADMIN,

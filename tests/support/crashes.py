@@ -25,6 +25,7 @@ from pathlib import Path
 import requests
 
 from tests.support.images import OCI_MANIFEST, Image, make_image, sha256, write_layout
+from tests.support.processes import children, running
 from tests.support.stack import ADMIN, Stack, local_stack
 from tests.support.waiting import wait_until
 
@@ -95,7 +96,7 @@ class CrashRounds:
             for thread in threads:
                 thread.start()
             time.sleep(self.random.uniform(1.0, 3.0 * self.snapshot_seconds))  # the fault's moment, not a wait
-            children = _children(stack.process.pid)
+            started = list(children(stack.process.pid))
             self._killed_at = time.time()
             stack.process.send_signal(signal.SIGKILL)
             stack.process.wait()
@@ -103,7 +104,7 @@ class CrashRounds:
             stop.set()
             for thread in threads:
                 thread.join()
-            wait_until(lambda: not [pid for pid in children if _running(pid)], seconds=300)
+            wait_until(lambda: not [pid for pid in started if running(pid)], seconds=300)
             # The bound docs/operations.md states: a save begins every interval (at once after a longer
             # one), and what it cut is on disk when it ends.
             longest = _longest_save(stack.log)
@@ -264,20 +265,6 @@ def _skopeo_push(stack: Stack, layout: Path, image: Image, reference: str) -> bo
                              ":".join(ADMIN), f"oci:{layout}:t", f"docker://{stack.host}/{reference}"],
                             capture_output=True, timeout=600)
     return result.returncode == 0
-
-
-def _children(pid: int) -> list[int]:
-    listed = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(line) for line in listed.stdout.split()]
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe never)."""
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 def _longest_save(log: Path) -> float:

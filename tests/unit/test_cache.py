@@ -3,7 +3,6 @@ change is ever served stale, whether Redis answers, hangs or restarts empty."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -15,8 +14,8 @@ from infra.cache_server import RedisServer
 from tests.support.aws_calls import counting
 from tests.support.client import Client, Reply, api
 from tests.support.images import Image, make_image, sha256
+from tests.support.load import load
 from tests.support.oci import push_image, upload_blob
-from tests.support.waiting import wait_until
 
 ADMIN = ("admin", "Harbor12345")
 _LEASE_RENEWAL = f"dynamodb.GetItem({cache.DIRTY[0]})"
@@ -211,29 +210,13 @@ def test_redis_killed_and_restarted_mid_traffic_fails_no_request(client: Client,
     image = _pushed(client, "library/app", "v1", "restart")
     monkeypatch.setenv("CACHE_RETRY_SECONDS", "0")
     _reconfigure()
-    statuses: list[int] = []
-    stop = threading.Event()
-
-    def pull_until_stopped() -> None:
-        while not stop.is_set():
-            statuses.append(_pull(client, "library/app", "v1").status)
-
-    pullers = [threading.Thread(target=pull_until_stopped) for _ in range(4)]
-    for puller in pullers:
-        puller.start()
-    try:
-        wait_until(lambda: len(statuses) >= 8)
+    with load(lambda: _pull(client, "library/app", "v1").status, threads=4) as pulls:
+        pulls.wait_for_more(8)
         cached.stop()
-        seen = len(statuses)
-        wait_until(lambda: len(statuses) >= seen + 8)  # pulls go on without it
+        pulls.wait_for_more(8)  # pulls go on without it
         cached.start()
-        seen = len(statuses)
-        wait_until(lambda: len(statuses) >= seen + 8)
-    finally:
-        stop.set()
-        for puller in pullers:
-            puller.join()
-    assert set(statuses) == {200}
+        pulls.wait_for_more(8)
+    assert set(pulls.statuses) == {200}
     token = _pull_token(client, "library/app")
     assert _digest(_pull(client, "library/app", "v1", token=token)) == image.digest
     assert _table_calls(lambda: _pull(client, "library/app", "v1", token=token)) == 0  # used again

@@ -4,7 +4,6 @@ batches, exact even when a batch is delivered again or a run stops halfway, and 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,8 +20,8 @@ from infra.resources import Context
 from tests.support.aws_calls import counting
 from tests.support.client import Client, api
 from tests.support.images import make_image
+from tests.support.load import load
 from tests.support.oci import push_image
-from tests.support.waiting import wait_until
 
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
@@ -187,31 +186,15 @@ def test_pulls_answered_while_redis_hangs_then_dies_are_all_counted(
     monkeypatch.setenv("CACHE_RETRY_SECONDS", "0")
     aws.reset()
     cache.reset()
-    answered: list[int] = []
-    stop = threading.Event()
-
-    def pull_until_stopped() -> None:
-        while not stop.is_set():
-            answered.append(client.request("GET", "/v2/library/app/manifests/v1").status)
-
-    pullers = [threading.Thread(target=pull_until_stopped) for _ in range(4)]
-    for puller in pullers:
-        puller.start()
-    try:
-        wait_until(lambda: len(answered) >= 20)
+    with load(lambda: client.request("GET", "/v2/library/app/manifests/v1").status, threads=4) as pulls:
+        pulls.wait_for_more(20)
         cached.freeze()
-        seen = len(answered)
-        wait_until(lambda: len(answered) >= seen + 8)
+        pulls.wait_for_more(8)
         cached.stop()  # killed while frozen
-        seen = len(answered)
-        wait_until(lambda: len(answered) >= seen + 8)
-    finally:
-        stop.set()
-        for puller in pullers:
-            puller.join()
+        pulls.wait_for_more(8)
     local_functions.drain()
-    pulled = answered.count(200)
-    assert pulled == len(answered)
+    pulled = pulls.statuses.count(200)
+    assert pulled == len(pulls.statuses)
     assert (_pull_count(client, "app"), _pull_records(client)) == (pulled, pulled)
 
 
