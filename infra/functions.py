@@ -150,9 +150,7 @@ class LocalFunctions:
             self.run_minutely()
             if sum(self.deliver(source) for source in self.sources):
                 continue
-            # Twice: a message whose retry delay ends between two of one count's calls is missed by it
-            # (in flight, then visible), but is visible to the next, as nothing else receives meanwhile.
-            busy = self.pending(sqs) or self.pending(sqs)
+            busy = self.pending(sqs)
             if not busy:
                 return
             if time.monotonic() > deadline:
@@ -178,10 +176,13 @@ class LocalFunctions:
         """Messages not yet handled, in every queue. One GetQueueAttributes call counts the visible
         messages before the delayed ones: a delay ending between the two hid its message from both, and
         drain() returned with a job still queued (seen on a loaded machine). Counting each state in its
-        own call, in the order messages first move through them, misses none of those; a retried message
-        moves back from in flight to visible, which drain() covers by counting twice."""
-        return sum(int(sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=[state])
-                       ["Attributes"].get(state, 0)) for state in _PENDING_STATES for source in self.sources)
+        own call, in the order messages first move through them, misses none of those. A retried message
+        moves back, from in flight to visible, and can fall between two calls of one count: a count of
+        none is made again, which sees it visible (nothing else receives meanwhile)."""
+        def count() -> int:
+            return sum(int(sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=[state])
+                           ["Attributes"].get(state, 0)) for state in _PENDING_STATES for source in self.sources)
+        return count() or count()
 
     def start(self, stop: threading.Event, workers: int = 2) -> list[threading.Thread]:
         """Poll every SQS event source, and fire schedules each minute, until `stop` is set (the launcher)."""
