@@ -120,6 +120,7 @@ class Snapshots:
         self.last_duration = 0.0  # seconds the last successful save took
         self._saved_generation = -1
         self._files: dict[tuple[str, str], str] = {}  # (key, etag) -> its content file, on disk
+        self._legacy_left = False  # files of the format before the index, removed after the first save
         self._lock = threading.Lock()
 
     def _client(self, service: str) -> Any:
@@ -144,6 +145,7 @@ class Snapshots:
             self._restore(Index.load(index_path))
         elif (self.directory / _LEGACY[0]).exists():
             self._restore_legacy()
+            self._legacy_left = True
         else:
             self._remove_unnamed_files(set())
             return False
@@ -243,9 +245,11 @@ class Snapshots:
             if file not in named:
                 (self.directory / CONTENT / file).unlink(missing_ok=True)
                 del self._files[version]
-        for legacy in _LEGACY:
-            (self.directory / legacy).unlink(missing_ok=True)
-        shutil.rmtree(self.directory / "s3", ignore_errors=True)
+        if self._legacy_left:
+            for legacy in _LEGACY:
+                (self.directory / legacy).unlink(missing_ok=True)
+            shutil.rmtree(self.directory / "s3", ignore_errors=True)
+            self._legacy_left = False
 
     # Running --------------------------------------------------------------------------------------
     def save_reporting(self) -> bool:
